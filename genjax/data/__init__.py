@@ -1,0 +1,2 @@
+"""Datasets: TFDS (online or prepared from local original files) and on-device batching."""
+from genjax.data.loading import load_split

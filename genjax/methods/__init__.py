@@ -1,0 +1,1 @@
+"""Objectives and pure train steps, one small module per method."""

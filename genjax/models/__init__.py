@@ -1,0 +1,1 @@
+"""Networks, kept apart from the objectives that train them."""

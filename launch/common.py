@@ -1,0 +1,42 @@
+"""What both launchers share: quiet TensorFlow, clear errors for bad input."""
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+# Runs from a checkout without installation too.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def hide_accelerators_from_tensorflow():
+  """TF only prepares data; the accelerators belong to JAX."""
+  import tensorflow as tf
+  tf.config.set_visible_devices([], 'GPU')
+
+
+class _DropLibraryChatter:
+  """Orbax and TFDS log every file they touch at INFO; keep their warnings only."""
+
+  def filter(self, record):
+    noisy = any(f'/{lib}/' in record.pathname for lib in ('orbax', 'tensorflow_datasets', 'jax'))
+    return record.levelno >= 30 or not noisy
+
+
+def run_main(main):
+  """absl's app.run, with genjax's user errors printed as one line instead of a traceback."""
+  from absl import app
+
+  from genjax.errors import GenjaxError
+
+  def guarded(argv):
+    import logging
+    from absl import logging as absl_logging
+    absl_logging.get_absl_handler().addFilter(_DropLibraryChatter())
+    logging.getLogger().addFilter(_DropLibraryChatter())
+    try:
+      main(argv)
+    except GenjaxError as e:
+      print(f'error: {e}', file=sys.stderr)
+      sys.exit(2)
+
+  app.run(guarded)

@@ -1,0 +1,27 @@
+"""Trains one experiment: python launch/train.py --config=configs/NAME.py[:smoke] --workdir=DIR.
+
+Rerunning the same command on the same DIR resumes from the latest checkpoint.
+"""
+import common  # noqa: F401  (sets up the environment before jax and tf load)
+from absl import flags, logging
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file('config', None, 'Experiment config file.', lock_config=True)
+flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
+flags.mark_flags_as_required(['config', 'workdir'])
+
+
+def main(argv):
+  del argv
+  import jax
+
+  from genjax.train import train_and_evaluate
+  common.hide_accelerators_from_tensorflow()
+  logging.info('JAX %s on %d %s device(s), process %d of %d.', jax.__version__,
+               jax.device_count(), jax.default_backend(), jax.process_index(), jax.process_count())
+  train_and_evaluate(FLAGS.config, FLAGS.workdir)
+
+
+if __name__ == '__main__':
+  common.run_main(main)
