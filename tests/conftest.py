@@ -1,0 +1,38 @@
+"""Shared fixtures. Real data comes from ../shared/data beside the checkout, or from
+$GENJAX_TEST_DATA (set by .ci/run); a missing copy fails the tests rather than skipping them."""
+import os
+import pathlib
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+DATA = pathlib.Path(os.environ.get('GENJAX_TEST_DATA', REPO.parent / 'shared' / 'data'))
+
+
+def _need(path):
+  if not path.exists():
+    pytest.fail(f'Test data {path} is missing: set GENJAX_TEST_DATA to the shared data folder '
+                '(the one holding mnist/ and cifar10-approx/).')
+  return path
+
+
+@pytest.fixture(scope='session')
+def mnist_dir():
+  return str(_need(DATA / 'mnist'))
+
+
+@pytest.fixture(scope='session')
+def cifar_dir():
+  return str(_need(DATA / 'cifar10-approx'))
+
+
+@pytest.fixture(scope='session')
+def tfds_dir(tmp_path_factory):
+  """One TFDS data dir per test session, so each dataset is prepared once."""
+  return str(tmp_path_factory.mktemp('tfds'))
+
+
+@pytest.fixture(scope='session')
+def mnist_arrays(mnist_dir, tfds_dir):
+  from genjax.data import load_split
+  return {s: load_split('mnist', s, mnist_dir, tfds_dir) for s in ('train', 'test')}
