@@ -29,6 +29,7 @@ def restore_latest(mngr, state):
   try:
     restored = mngr.restore(step, args=ocp.args.StandardRestore(_payload(state)))
   except Exception as e:  # noqa: BLE001 -- any failure here means an unusable checkpoint
+    mngr.close()  # stop orbax's threads now, or they print tracebacks at exit
     path = os.path.join(str(mngr.directory), str(step))
     raise CheckpointError(
         f'Checkpoint {path} cannot be restored ({type(e).__name__}: {str(e)[:300]}). It is '

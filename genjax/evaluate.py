@@ -47,9 +47,17 @@ def evaluate(workdir, nll_num_samples=None, source_dir=None):
   nll_key, bound_key, au_key = jax.random.split(key, 3)
 
   t0 = time.monotonic()
+
+  def progress(done, total):
+    if done % (10 * config.eval.batch_size) == 0 or done == total:
+      spent = time.monotonic() - t0
+      logging.info('NLL (k=%d): %d/%d test examples, %.0f s, ETA %.0f s', nll_num_samples, done,
+                   total, spent, spent * (total - done) / done)
+
   log_px, elbo = likelihood.importance_bounds(model, params, x_test, nll_key, nll_num_samples,
                                               chunk=config.eval.nll_chunk,
-                                              batch_size=config.eval.batch_size)
+                                              batch_size=config.eval.batch_size,
+                                              progress=progress)
   nll_seconds = time.monotonic() - t0
   k = config.method.k
   bound, _ = likelihood.importance_bounds(model, params, x_test, bound_key, k, chunk=k,

@@ -17,6 +17,7 @@ from genjax.configs_check import check_resumable, flat_dict, validate_config
 from genjax.data import load_split, on_device
 from genjax.errors import TrainingDiverged
 from genjax.methods import iwae
+from genjax.metrics import likelihood
 from genjax.metric_logging import Progress, Writers
 
 
@@ -42,13 +43,9 @@ def build(config, steps_per_epoch):
 
 def quick_eval(model, params, x_test, key, config):
   """Test bounds at the training k (full test set) — cheap enough to run during training."""
-  lme, elbo = _bounds_at_k(model, params, x_test, key, config.method.k)
+  k = config.method.k
+  lme, elbo = likelihood.importance_bounds(model, params, x_test, key, num_samples=k, chunk=k)
   return {'test/iwae_bound': float(np.mean(lme)), 'test/elbo': float(np.mean(elbo))}
-
-
-def _bounds_at_k(model, params, x, key, k):
-  from genjax.metrics.likelihood import importance_bounds
-  return importance_bounds(model, params, x, key, num_samples=k, chunk=k)
 
 
 def save_sample_grid(workdir, model, params, x_test, key, step):
@@ -107,6 +104,7 @@ def train_and_evaluate(config, workdir):
     bad = _first_bad(window)
     if bad:
       mngr.wait_until_finished()
+      writers.close()
       last = mngr.latest_step()
       where = (f'the last good checkpoint is step {last} in {mngr.directory}' if last is not None
                else 'no checkpoint was written')

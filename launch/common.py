@@ -33,11 +33,16 @@ def run_main(main):
     from absl import logging as absl_logging
     absl_logging.get_absl_handler().addFilter(_DropLibraryChatter())
     logging.getLogger().addFilter(_DropLibraryChatter())
+    # Orbax restores with asyncio; a failed restore leaves tasks whose errors asyncio logs again
+    # with a traceback at exit. The one error line below already says what went wrong.
+    logging.getLogger('asyncio').setLevel(logging.CRITICAL)
     try:
       main(argv)
     except GenjaxError as e:
       print(f'error: {e}', file=sys.stderr)
-      sys.exit(2)
+      sys.stderr.flush()
+      sys.stdout.flush()
+      os._exit(2)  # nothing is left to save; skip orbax's exit hooks and their noise
 
   app.run(guarded, flags_parser=_parse_flags)
 

@@ -143,3 +143,18 @@ def test_nan_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path, mnist_d
   if saved:
     params = final_params(workdir)
     assert all(np.all(np.isfinite(x)) for x in jax_leaves(params))
+
+
+def test_damaged_checkpoint_is_one_clear_error(straight_run, tmp_path):
+  import shutil
+  workdir = str(tmp_path / 'damaged')
+  shutil.copytree(straight_run, workdir)
+  step_dir = os.path.join(workdir, 'checkpoints', '300')
+  for root, _, files in os.walk(step_dir):
+    for name in files:
+      if not name.startswith('_'):  # leave orbax's markers, damage the array data
+        with open(os.path.join(root, name), 'r+b') as f:
+          f.truncate(max(0, os.path.getsize(f.name) // 3))
+  result = launch('evaluate.py', f'--workdir={workdir}', '--nll_num_samples=10')
+  assert result.returncode == 2, result.stderr[-2000:]
+  assert 'checkpoints/300' in result.stderr and 'Traceback' not in result.stderr

@@ -4,7 +4,6 @@ MNIST and CIFAR-10 fit in accelerator memory, so an epoch is a permutation of in
 is a gather: no host input pipeline, and the batch for a step is a pure function of (key, step),
 which is what makes a resumed run draw exactly the batches an uninterrupted one would.
 """
-import functools
 
 import jax
 import jax.numpy as jnp

@@ -4,7 +4,6 @@ These are what the offline path prepares TFDS datasets from. Every failure names
 says how to supply a good one; nothing here ever falls back to other data.
 """
 import gzip
-import io
 import os
 import pickle
 import tarfile

@@ -39,8 +39,12 @@ def _batches(x, batch_size):
     yield batch, n
 
 
-def importance_bounds(model, params, x_ND, key, num_samples, chunk=500, batch_size=100):
-  """Returns per-example numpy arrays (log p_hat(x) with K = num_samples, ELBO estimate)."""
+def importance_bounds(model, params, x_ND, key, num_samples, chunk=500, batch_size=100,
+                      progress=None):
+  """Returns per-example numpy arrays (log p_hat(x) with K = num_samples, ELBO estimate).
+
+  `progress(done, total)`, if given, is called after each batch of examples.
+  """
   chunk = min(chunk, num_samples)
   if num_samples % chunk:
     raise ConfigError(f'The number of importance samples ({num_samples}) must be a multiple of '
@@ -51,6 +55,8 @@ def importance_bounds(model, params, x_ND, key, num_samples, chunk=500, batch_si
                                      num_samples, chunk)
     lses.append(np.asarray(lse_B[:n], np.float64))
     elbos.append(np.asarray(elbo_B[:n], np.float64))
+    if progress:
+      progress(min((i + 1) * batch_size, len(x_ND)), len(x_ND))
   return np.concatenate(lses), np.concatenate(elbos)
 
 

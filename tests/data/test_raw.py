@@ -94,3 +94,18 @@ def test_cifar_truncated_archive_is_named(cifar_dir, tmp_path):
     (tmp_path / 'cifar-10-binary.tar.gz').write_bytes(f.read(20_000_000))
   with pytest.raises(DataError, match='cifar-10-binary.tar.gz'):
     raw.read_cifar10(str(tmp_path), 'test')
+
+
+def test_cifar_extracted_folder(cifar_dir, tmp_path):
+  with tarfile.open(os.path.join(cifar_dir, 'cifar-10-binary.tar.gz')) as tar:
+    member = tar.getmember('cifar-10-batches-bin/test_batch.bin')
+    (tmp_path / 'cifar-10-batches-bin').mkdir()
+    (tmp_path / 'cifar-10-batches-bin' / 'test_batch.bin').write_bytes(
+        tar.extractfile(member).read())
+  images, labels = raw.read_cifar10(str(tmp_path), 'test')
+  assert images.shape == (10000, 32, 32, 3) and np.bincount(labels).tolist() == [1000] * 10
+  # one record short: a clear error naming the file
+  path = tmp_path / 'cifar-10-batches-bin' / 'test_batch.bin'
+  path.write_bytes(path.read_bytes()[:-3073])
+  with pytest.raises(DataError, match='expected 10000'):
+    raw.read_cifar10(str(tmp_path), 'test')
