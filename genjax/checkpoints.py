@@ -2,6 +2,8 @@
 import os
 
 import orbax.checkpoint as ocp
+from flax import serialization
+from flax.training import train_state
 
 from genjax.errors import CheckpointError
 
@@ -13,8 +15,17 @@ def manager(workdir, max_to_keep=3):
 
 
 def _payload(state):
-  # Only the arrays: the optimizer and apply_fn are rebuilt from the config.
-  return {'step': state.step, 'params': state.params, 'opt_state': state.opt_state}
+  """The arrays of a train state as nested containers orbax can store."""
+  if isinstance(state, train_state.TrainState):
+    # The optimizer and apply_fn are rebuilt from the config.
+    return {'step': state.step, 'params': state.params, 'opt_state': state.opt_state}
+  return serialization.to_state_dict(state)
+
+
+def _from_payload(state, restored):
+  if isinstance(state, train_state.TrainState):
+    return state.replace(**restored)
+  return serialization.from_state_dict(state, restored)
 
 
 def save(mngr, state):
@@ -35,4 +46,4 @@ def restore_latest(mngr, state):
         f'Checkpoint {path} cannot be restored ({type(e).__name__}: {str(e)[:300]}). It is '
         f'damaged or was written by a different config. Move that step folder aside to resume '
         f'from an earlier one, or use a fresh --workdir.') from None
-  return state.replace(**restored)
+  return _from_payload(state, restored)

@@ -3,29 +3,18 @@ import json
 import os
 
 from genjax.errors import CheckpointError, ConfigError
-from genjax.methods.iwae import OBJECTIVES
-from genjax.models.iwae_mlp import ARCHITECTURES
 
 # Fields that may change between a run and its resumption without changing what is computed.
 RESUMABLE_FIELDS = ('train.num_steps', 'train.eval_every', 'train.keep_checkpoints',
                     'data.source_dir', 'data.tfds_data_dir')
 
 
-def validate_config(config):
+def validate_train_config(config):
+  """The fields every experiment shares; each experiment checks its own (genjax/experiments)."""
   def need(ok, message):
     if not ok:
       raise ConfigError(message)
 
-  need(config.method.name in OBJECTIVES,
-       f'method.name={config.method.name!r}: choose one of {OBJECTIVES}.')
-  need(config.method.k >= 1, f'method.k={config.method.k}: the number of samples must be >= 1.')
-  need(config.model.stochastic_layers in ARCHITECTURES,
-       f'model.stochastic_layers={config.model.stochastic_layers}: choose one of '
-       f'{sorted(ARCHITECTURES)}.')
-  need(config.data.name == 'mnist',
-       f'data.name={config.data.name!r}: the VAE/IWAE models are defined for MNIST.')
-  need(config.optim.schedule in ('iwae_paper', 'constant'),
-       f'optim.schedule={config.optim.schedule!r}: choose iwae_paper or constant.')
   for name in ('num_steps', 'batch_size', 'log_every', 'eval_every', 'checkpoint_every'):
     value = config.train[name]
     need(isinstance(value, int) and value > 0, f'train.{name}={value!r} must be a positive integer.')

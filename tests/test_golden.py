@@ -11,7 +11,7 @@ import numpy as np
 
 from genjax.data import on_device, raw
 from genjax.methods import iwae
-from genjax.train import build, run_keys
+from genjax.experiments.likelihood import run_keys
 from tests.conftest import REPO
 
 sys.path.insert(0, os.path.join(REPO, 'configs'))
@@ -25,7 +25,9 @@ def test_one_smoke_step_matches_golden_values(mnist_dir):
   config = iwae_mnist.get_config('smoke')
   images, _ = raw.read_mnist(mnist_dir, 'test')
   x = on_device.binarized_test_set(on_device.to_unit_interval(images[:100]))
-  model, state = build(config, steps_per_epoch=600)
+  model = iwae.build_model(config.model)
+  tx = iwae.make_optimizer(config.optim, steps_per_epoch=600)
+  state = iwae.create_train_state(run_keys(config.seed)[0], model, tx)
   step = jax.jit(iwae.make_train_step(model, config.method.name, config.method.k))
   state, metrics = step(state, x, run_keys(config.seed)[2])
   for name, value in GOLDEN.items():

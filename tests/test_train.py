@@ -38,11 +38,8 @@ def rows(workdir):
 
 
 def final_params(workdir):
-  from genjax import checkpoints
-  from genjax.evaluate import load_run_config
-  from genjax.train import build
-  _, state = build(load_run_config(workdir), steps_per_epoch=1)
-  return checkpoints.restore_latest(checkpoints.manager(workdir), state).params
+  from genjax.evaluate import restore_run
+  return restore_run(workdir)[1].params
 
 
 @pytest.fixture(scope='module')

@@ -129,7 +129,9 @@ def init_state(spec, key, image_shape):
   d_vars = spec.discriminator.init(k_d, jnp.zeros((2,) + tuple(image_shape)), train=False)
   g = Player(g_vars['params'], g_vars.get('batch_stats', {}), spec.g_tx.init(g_vars['params']))
   d = Player(d_vars['params'], d_vars.get('batch_stats', {}), spec.d_tx.init(d_vars['params']))
-  return AdversarialState(step=jnp.zeros((), jnp.int32), g=g, d=d, ema_params=g.params)
+  # A copy: the step donates its state, and one buffer cannot be donated twice.
+  return AdversarialState(step=jnp.zeros((), jnp.int32), g=g, d=d,
+                          ema_params=jax.tree.map(jnp.copy, g.params))
 
 
 def _split_d_out(spec, out):
@@ -235,7 +237,12 @@ def generate(spec, state, latents, use_ema=True):
   return _apply(spec.generator, state.g, latents, train=False, params=params)[0]
 
 
+def discriminate(spec, state, x):
+  """D's logits (or the critic's values) in eval mode."""
+  return _apply(spec.discriminator, state.d, x, train=False)[0][0]
+
+
 def q_predictions(spec, state, x):
   """InfoGAN: Q's categorical logits for images x (eval mode)."""
-  (_, (cat_logits, _, _)) = _apply(spec.discriminator, state.d, x, train=False)
+  _, (cat_logits, _, _) = _apply(spec.discriminator, state.d, x, train=False)[0]
   return cat_logits

@@ -1,0 +1,170 @@
+"""GAN, DCGAN, WGAN, WGAN-GP and InfoGAN on MNIST (28x28x1) and CIFAR-10 (32x32x3)."""
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from scipy.optimize import linear_sum_assignment
+
+from genjax import parallel, viz
+from genjax.data import load_split, on_device
+from genjax.errors import ConfigError
+from genjax.methods import adversarial
+from genjax.models import gan_nets
+
+IMAGE_SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3)}
+NUM_TRAIN = {'mnist': 60000, 'cifar10': 50000}
+
+
+def to_signed_unit(images_uint8):
+  """uint8 images -> float32 in [-1, 1] (the generators end in tanh)."""
+  return np.asarray(images_uint8, np.float32) / 127.5 - 1.0
+
+
+def build_networks(config):
+  m, shape = config.model, IMAGE_SHAPES[config.data.name]
+  generators = {
+      'mlp': lambda: gan_nets.MLPGenerator(shape),
+      'dcgan': lambda: gan_nets.DCGANGenerator(shape, m.base_features, 'batch'),
+      'resnet': lambda: gan_nets.ResNetGenerator(channels=shape[-1]),
+  }
+  discriminators = {
+      'mlp': lambda: gan_nets.MLPDiscriminator(),
+      'dcgan': lambda: gan_nets.DCGANDiscriminator(m.base_features, m.discriminator_norm),
+      'resnet': lambda: gan_nets.ResNetCritic(),
+  }
+  for role, table, name in (('generator', generators, m.generator),
+                            ('discriminator', discriminators, m.discriminator)):
+    if name not in table:
+      raise ConfigError(f'model.{role}={name!r}: choose one of {sorted(table)}.')
+  if config.method.name == 'wgan_gp' and m.discriminator_norm == 'batch':
+    raise ConfigError('WGAN-GP penalizes each example\'s gradient; BatchNorm in the critic mixes '
+                      'examples. Set model.discriminator_norm to none or layer.')
+  discriminator = discriminators[m.discriminator]()
+  if config.method.name == 'infogan':
+    discriminator = adversarial.WithQHead(
+        discriminator, adversarial.QHead(config.method.num_categories,
+                                         config.method.num_continuous))
+  return generators[m.generator](), discriminator
+
+
+def build_optimizer(c):
+  if c.name == 'adam':
+    return optax.adam(c.learning_rate, b1=c.b1, b2=c.b2)
+  if c.name == 'rmsprop':
+    return optax.rmsprop(c.learning_rate)
+  raise ConfigError(f'optimizer {c.name!r}: choose adam or rmsprop.')
+
+
+def build_spec(config):
+  if config.data.name not in IMAGE_SHAPES:
+    raise ConfigError(f'data.name={config.data.name!r}: choose one of {sorted(IMAGE_SHAPES)}.')
+  generator, discriminator = build_networks(config)
+  m = config.method
+  return adversarial.Spec(
+      method=m.name, generator=generator, discriminator=discriminator,
+      g_tx=build_optimizer(config.optim.g), d_tx=build_optimizer(config.optim.d),
+      z_dim=config.model.z_dim, n_critic=m.n_critic, generator_loss=m.generator_loss,
+      clip=m.clip, gp_lambda=m.gp_lambda, ema_decay=m.ema_decay,
+      num_categories=m.num_categories, num_continuous=m.num_continuous,
+      lambda_cat=m.lambda_cat, lambda_cont=m.lambda_cont)
+
+
+def best_matching_accuracy(predicted, labels, num_classes=10):
+  """Accuracy under the best one-to-one map of predicted codes to labels (Hungarian method)."""
+  counts = np.zeros((num_classes, num_classes), np.int64)
+  np.add.at(counts, (predicted, labels), 1)
+  rows, cols = linear_sum_assignment(-counts)
+  return counts[rows, cols].sum() / len(labels), dict(zip(rows.tolist(), cols.tolist()))
+
+
+class AdversarialExperiment:
+
+  def __init__(self, config, mesh=None, load_train=True):
+    self.config = config
+    self.mesh = mesh or parallel.data_mesh()
+    self.spec = build_spec(config)
+    self.image_shape = IMAGE_SHAPES[config.data.name]
+    self.keys = dict(zip(('init', 'data', 'train', 'eval'),
+                         jax.random.split(jax.random.key(config.seed), 4)))
+    self.steps_per_epoch = NUM_TRAIN[config.data.name] // (
+        config.train.batch_size * self.spec.n_critic)
+    test_images, self.test_labels = load_split(config.data.name, 'test', config.data.source_dir,
+                                               config.data.tfds_data_dir)
+    self.x_test = jnp.asarray(to_signed_unit(test_images))
+    if load_train:
+      images, _ = load_split(config.data.name, 'train', config.data.source_dir,
+                             config.data.tfds_data_dir)
+      x = jax.device_put(to_signed_unit(images), parallel.replicated(self.mesh))
+      self._batches = on_device.EpochBatches(x, config.train.batch_size, self.keys['data'],
+                                             parallel.batch_sharding(self.mesh),
+                                             dynamic_binarization=False)
+    self.train_step = adversarial.make_train_step(self.spec)
+    self.grid_latents, _ = adversarial.sample_latents(
+        self.spec, jax.random.fold_in(self.keys['eval'], 0), 64)
+
+  def init_state(self):
+    return adversarial.init_state(self.spec, self.keys['init'], self.image_shape)
+
+  def batch(self, step):
+    """n_critic consecutive batches of the shuffled epochs: [n_critic, B, H, W, C]."""
+    n = self.spec.n_critic
+    return jnp.stack([self._batches(step * n + i) for i in range(n)])
+
+  def quick_eval(self, state, step):
+    """D / critic on 1000 test images vs 1000 samples; InfoGAN's code accuracy."""
+    latents, _ = adversarial.sample_latents(self.spec, jax.random.fold_in(self.keys['eval'], step),
+                                            1000)
+    fake = adversarial.generate(self.spec, state, latents)
+    real_out = adversarial.discriminate(self.spec, state, self.x_test[:1000])
+    fake_out = adversarial.discriminate(self.spec, state, fake)
+    scalars = {}
+    if self.spec.is_wasserstein:
+      scalars['test/wasserstein_estimate'] = float(jnp.mean(real_out) - jnp.mean(fake_out))
+    else:
+      scalars['test/d_real'] = float(jnp.mean(jax.nn.sigmoid(real_out)))
+      scalars['test/d_fake'] = float(jnp.mean(jax.nn.sigmoid(fake_out)))
+    if self.spec.is_infogan:
+      scalars['test/categorical_accuracy'] = self.categorical_accuracy(state)[0]
+    return scalars
+
+  def categorical_accuracy(self, state):
+    """Q's categorical code as a classifier of the real test set, best code->label map."""
+    predicted = np.concatenate([
+        np.asarray(jnp.argmax(adversarial.q_predictions(self.spec, state, self.x_test[i:i + 500]),
+                              axis=-1)) for i in range(0, len(self.x_test), 500)])
+    return best_matching_accuracy(predicted, np.asarray(self.test_labels),
+                                  self.spec.num_categories)
+
+  def save_figures(self, state, step, workdir):
+    samples = (adversarial.generate(self.spec, state, self.grid_latents) + 1) / 2
+    panels = [('samples', samples), ('real test images', (self.x_test[:64] + 1) / 2)]
+    if self.spec.is_infogan:
+      panels.append(('rows: categorical code, columns: c1 in [-2, 2]',
+                     (self.traversal(state) + 1) / 2))
+    viz.save_panels(os.path.join(workdir, 'samples', f'step_{step:08d}.png'), panels,
+                    title=f'{self.config.method.name} step {step}')
+
+  def traversal(self, state, code=0, columns=10):
+    """InfoGAN: rows = categorical value, columns = one continuous code from -2 to 2, the rest
+    of the latent fixed."""
+    spec = self.spec
+    z = jax.random.normal(jax.random.fold_in(self.keys['eval'], 1), (1, spec.z_dim))
+    rows = []
+    for cat in range(spec.num_categories):
+      cont = jnp.zeros((columns, spec.num_continuous)).at[:, code].set(
+          jnp.linspace(-2.0, 2.0, columns))
+      onehot = jnp.broadcast_to(jax.nn.one_hot(cat, spec.num_categories),
+                                (columns, spec.num_categories))
+      rows.append(jnp.concatenate([jnp.broadcast_to(z, (columns, spec.z_dim)), onehot, cont], 1))
+    return adversarial.generate(spec, state, jnp.concatenate(rows))
+
+  def evaluate(self, state):
+    result = {'method': self.config.method.name, 'dataset': self.config.data.name,
+              **self.quick_eval(state, 10**9)}
+    if self.spec.is_infogan:
+      accuracy, mapping = self.categorical_accuracy(state)
+      result.update(categorical_accuracy=accuracy, code_to_label=mapping,
+                    num_test_examples=int(len(self.x_test)))
+    return result

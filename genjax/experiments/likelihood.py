@@ -1,0 +1,128 @@
+"""VAE / IWAE on dynamically binarized MNIST."""
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import logging
+
+from genjax import parallel, viz
+from genjax.data import load_split, on_device
+from genjax.errors import ConfigError
+from genjax.methods import iwae
+from genjax.metrics import likelihood
+from genjax.models.iwae_mlp import ARCHITECTURES
+
+
+def run_keys(seed):
+  """The run's root key split once: (init, data, train, eval)."""
+  return jax.random.split(jax.random.key(seed), 4)
+
+
+def load_mnist_vectors(config, split):
+  images, _ = load_split(config.data.name, split, config.data.source_dir,
+                         config.data.tfds_data_dir)
+  return on_device.to_unit_interval(images)
+
+
+def validate(config):
+  def need(ok, message):
+    if not ok:
+      raise ConfigError(message)
+  need(config.method.name in iwae.OBJECTIVES,
+       f'method.name={config.method.name!r}: choose one of {iwae.OBJECTIVES}.')
+  need(config.method.k >= 1, f'method.k={config.method.k}: the number of samples must be >= 1.')
+  need(config.model.stochastic_layers in ARCHITECTURES,
+       f'model.stochastic_layers={config.model.stochastic_layers}: choose one of '
+       f'{sorted(ARCHITECTURES)}.')
+  need(config.data.name == 'mnist',
+       f'data.name={config.data.name!r}: the VAE/IWAE models are defined for MNIST.')
+  need(config.optim.schedule in ('iwae_paper', 'constant'),
+       f'optim.schedule={config.optim.schedule!r}: choose iwae_paper or constant.')
+
+
+class LikelihoodExperiment:
+
+  def __init__(self, config, mesh=None, load_train=True):
+    validate(config)
+    self.config = config
+    self.mesh = mesh or parallel.data_mesh()
+    self.keys = dict(zip(('init', 'data', 'train', 'eval'), run_keys(config.seed)))
+    self.bounds_key, self.grid_key = jax.random.split(self.keys['eval'])
+    self.x_test = on_device.binarized_test_set(load_mnist_vectors(config, 'test'))
+    self.steps_per_epoch = 60000 // config.train.batch_size
+    if load_train:
+      x_train = jax.device_put(load_mnist_vectors(config, 'train'),
+                               parallel.replicated(self.mesh))
+      self._batches = on_device.EpochBatches(x_train, config.train.batch_size,
+                                             self.keys['data'],
+                                             parallel.batch_sharding(self.mesh),
+                                             config.data.dynamic_binarization)
+      self.steps_per_epoch = self._batches.steps_per_epoch
+    self.model = iwae.build_model(config.model)
+    self.train_step = iwae.make_train_step(self.model, config.method.name, config.method.k)
+
+  def init_state(self):
+    tx = iwae.make_optimizer(self.config.optim, self.steps_per_epoch)
+    return iwae.create_train_state(self.keys['init'], self.model, tx)
+
+  def batch(self, step):
+    return self._batches(step)
+
+  def quick_eval(self, state, step):
+    """Test bounds at the training k (full test set) — cheap enough to run during training."""
+    k = self.config.method.k
+    lme, elbo = likelihood.importance_bounds(self.model, state.params, self.x_test,
+                                             jax.random.fold_in(self.bounds_key, step),
+                                             num_samples=k, chunk=k)
+    return {'test/iwae_bound': float(np.mean(lme)), 'test/elbo': float(np.mean(elbo))}
+
+  def save_figures(self, state, step, workdir):
+    apply = lambda *a, **kw: self.model.apply({'params': state.params}, *a, **kw)
+    samples = apply(self.grid_key, 64, method='sample')
+    recons = apply(self.x_test[:32], method='reconstruct')
+    pairs = jnp.stack([self.x_test[:32], recons], axis=1).reshape(64, 28, 28, 1)
+    viz.save_panels(os.path.join(workdir, 'samples', f'step_{step:08d}.png'),
+                    [('samples (pixel means)', samples.reshape(64, 28, 28, 1)),
+                     ('test x | reconstruction', pairs)], title=f'step {step}')
+
+  def evaluate(self, state, nll_num_samples=None):
+    """ELBO, L_k at the training k, NLL with nll_num_samples, active units on the test set."""
+    config, params = self.config, state.params
+    nll_num_samples = nll_num_samples or config.eval.nll_num_samples
+    key = jax.random.fold_in(self.keys['eval'], 10**9)  # apart from training's eval keys
+    nll_key, bound_key, au_key = jax.random.split(key, 3)
+    t0 = time.monotonic()
+
+    def progress(done, total):
+      if done % (10 * config.eval.batch_size) == 0 or done == total:
+        spent = time.monotonic() - t0
+        logging.info('NLL (k=%d): %d/%d test examples, %.0f s, ETA %.0f s', nll_num_samples,
+                     done, total, spent, spent * (total - done) / done)
+
+    log_px, elbo = likelihood.importance_bounds(
+        self.model, params, self.x_test, nll_key, nll_num_samples, chunk=config.eval.nll_chunk,
+        batch_size=config.eval.batch_size, progress=progress)
+    nll_seconds = time.monotonic() - t0
+    k = config.method.k
+    bound, _ = likelihood.importance_bounds(self.model, params, self.x_test, bound_key, k, chunk=k,
+                                            batch_size=config.eval.batch_size)
+    units = likelihood.active_units(self.model, params, self.x_test, au_key,
+                                    config.eval.active_units_threshold)
+    return {
+        'method': config.method.name,
+        'k': k,
+        'stochastic_layers': config.model.stochastic_layers,
+        'elbo': float(np.mean(elbo)),
+        'iwae_bound': float(np.mean(bound)),
+        'nll': float(-np.mean(log_px)),
+        'active_units': int(sum(units)),
+        'active_units_per_layer': units,
+        'elbo_num_samples': nll_num_samples,
+        'iwae_bound_num_samples': k,
+        'nll_num_samples': nll_num_samples,
+        'num_test_examples': int(len(self.x_test)),
+        'test_binarization_seed': on_device.TEST_BINARIZATION_SEED,
+        'nll_seconds': nll_seconds,
+    }
