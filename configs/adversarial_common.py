@@ -18,7 +18,8 @@ def base(dataset):
   config.seed = 0
   config.method = config_dict.ConfigDict(dict(
       name='dcgan', generator_loss='non_saturating', n_critic=1, clip=0.01, gp_lambda=10.0,
-      ema_decay=0.0, num_categories=10, num_continuous=2, lambda_cat=1.0, lambda_cont=0.1))
+      ema_decay=0.0, num_categories=10, num_continuous=2, lambda_cat=1.0, lambda_cont=0.1,
+      fixed_continuous_std=False))
   config.data = config_dict.ConfigDict()
   config.data.name = dataset
   config.data.source_dir = config_dict.placeholder(str)  # offline: dir of the original files

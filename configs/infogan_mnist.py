@@ -1,6 +1,7 @@
 """InfoGAN (Chen et al. 2016) on MNIST: one 10-way categorical code and two continuous codes,
 Q head on the discriminator trunk, lambda_cat = 1, lambda_cont = 0.1, z of 62 dimensions,
-Adam(2e-4, 0.5) for D and Q, Adam(1e-3, 0.5) for G, batch 100 (the paper's appendix C.1).
+Adam(2e-4, 0.5) for D and Q, Adam(1e-3, 0.5) for G, batch 100 (the paper's appendix C.1), its
+FC-1024 networks, and Q's continuous codes as unit-variance Gaussians (as in the paper's code).
 
   python launch/train.py --config=configs/infogan_mnist.py --workdir=/tmp/infogan_mnist
   python launch/evaluate.py --workdir=/tmp/infogan_mnist   # categorical_accuracy in eval.json
@@ -17,8 +18,8 @@ import adversarial_common as common  # noqa: E402
 def get_config(variant=''):
   config = common.base('mnist')
   config.method.update(name='infogan', num_categories=10, num_continuous=2, lambda_cat=1.0,
-                       lambda_cont=0.1)
-  config.model.z_dim = 62
+                       lambda_cont=0.1, fixed_continuous_std=True)
+  config.model.update(generator='infogan', discriminator='infogan', z_dim=62)
   config.optim.update(g=common.adam(1e-3, 0.5, 0.999), d=common.adam(2e-4, 0.5, 0.999))
   config.train.batch_size = 100
   return common.apply_variant(config, variant)

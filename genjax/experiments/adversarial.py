@@ -28,11 +28,13 @@ def build_networks(config):
       'mlp': lambda: gan_nets.MLPGenerator(shape),
       'dcgan': lambda: gan_nets.DCGANGenerator(shape, m.base_features, 'batch'),
       'resnet': lambda: gan_nets.ResNetGenerator(channels=shape[-1]),
+      'infogan': lambda: gan_nets.InfoGANGenerator(),
   }
   discriminators = {
       'mlp': lambda: gan_nets.MLPDiscriminator(),
       'dcgan': lambda: gan_nets.DCGANDiscriminator(m.base_features, m.discriminator_norm),
       'resnet': lambda: gan_nets.ResNetCritic(),
+      'infogan': lambda: gan_nets.InfoGANDiscriminator(),
   }
   for role, table, name in (('generator', generators, m.generator),
                             ('discriminator', discriminators, m.discriminator)):
@@ -68,7 +70,8 @@ def build_spec(config):
       z_dim=config.model.z_dim, n_critic=m.n_critic, generator_loss=m.generator_loss,
       clip=m.clip, gp_lambda=m.gp_lambda, ema_decay=m.ema_decay,
       num_categories=m.num_categories, num_continuous=m.num_continuous,
-      lambda_cat=m.lambda_cat, lambda_cont=m.lambda_cont)
+      lambda_cat=m.lambda_cat, lambda_cont=m.lambda_cont,
+      fixed_continuous_std=m.get('fixed_continuous_std', False))
 
 
 def best_matching_accuracy(predicted, labels, num_classes=10):

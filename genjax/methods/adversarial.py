@@ -53,6 +53,7 @@ class Spec:
   num_continuous: int = 2
   lambda_cat: float = 1.0
   lambda_cont: float = 0.1
+  fixed_continuous_std: bool = False  # Q's Gaussian over c_cont with std 1 (the paper's code)
 
   def __post_init__(self):
     if self.method not in METHODS:
@@ -139,6 +140,14 @@ def _split_d_out(spec, out):
   return out[0], (out[1] if spec.is_infogan else None)
 
 
+def _info(spec, codes, q):
+  cat_logits, cont_mean, cont_log_std = q
+  if spec.fixed_continuous_std:
+    cont_log_std = jnp.zeros_like(cont_log_std)
+  return L.info_loss(*codes, cat_logits, cont_mean, cont_log_std, spec.lambda_cat,
+                     spec.lambda_cont)
+
+
 def critic_loss(spec, d_params, d, g, real, key):
   """The discriminator's (critic's) loss on one real batch; G is held fixed."""
   k_z, k_gp = jax.random.split(key)
@@ -164,7 +173,7 @@ def critic_loss(spec, d_params, d, g, real, key):
     metrics['d_real'] = jnp.mean(jax.nn.sigmoid(real_logits))
     metrics['d_fake'] = jnp.mean(jax.nn.sigmoid(fake_logits))
   if spec.is_infogan:
-    info = L.info_loss(*codes, *q, spec.lambda_cat, spec.lambda_cont)
+    info = _info(spec, codes, q)
     loss = loss + info
     metrics['d_info_loss'] = info
   metrics['d_loss'] = loss
@@ -182,7 +191,7 @@ def generator_loss(spec, g_params, g, d, key, batch):
     loss = L.gan_generator_loss(logits, spec.generator_loss)
   metrics = {}
   if spec.is_infogan:
-    info = L.info_loss(*codes, *q, spec.lambda_cat, spec.lambda_cont)
+    info = _info(spec, codes, q)
     loss = loss + info
     metrics['g_info_loss'] = info
   metrics['g_loss'] = loss

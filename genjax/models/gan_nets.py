@@ -157,3 +157,30 @@ class ResNetCritic(nn.Module):
     h = _ResBlock(self.features, 'none', 'none')(h, train)
     features = jnp.mean(nn.relu(h), axis=(1, 2))
     return nn.Dense(1)(features)[:, 0], features
+
+
+class InfoGANGenerator(nn.Module):
+  """Chen et al. 2016, MNIST (appendix C.1): FC 1024 - FC 7x7x128 - upconv 64 - upconv 1, with
+  BatchNorm and ReLU."""
+
+  @nn.compact
+  def __call__(self, z_BZ, train=True):
+    h = nn.relu(_norm('batch', train)(nn.Dense(1024)(z_BZ)))
+    h = nn.relu(_norm('batch', train)(nn.Dense(7 * 7 * 128)(h)))
+    h = h.reshape(len(z_BZ), 7, 7, 128)
+    h = nn.relu(_norm('batch', train)(SubPixelConvTranspose(64)(h)))
+    return jnp.tanh(SubPixelConvTranspose(1)(h))
+
+
+class InfoGANDiscriminator(nn.Module):
+  """Chen et al. 2016, MNIST: conv 64 - conv 128 (BN) - FC 1024 (BN), LeakyReLU 0.1; the FC
+  features are shared by D's logit and the Q head."""
+
+  @nn.compact
+  def __call__(self, x_BHWC, train=True):
+    h = nn.leaky_relu(nn.Conv(64, (4, 4), strides=(2, 2), padding='SAME')(x_BHWC), 0.1)
+    h = nn.Conv(128, (4, 4), strides=(2, 2), padding='SAME')(h)
+    h = nn.leaky_relu(_norm('batch', train)(h), 0.1)
+    h = nn.Dense(1024)(h.reshape(len(h), -1))
+    features = nn.leaky_relu(_norm('batch', train)(h), 0.1)
+    return nn.Dense(1)(features)[:, 0], features
