@@ -1,5 +1,9 @@
 """Orbax checkpoints of a train state under WORKDIR/checkpoints, with clear errors."""
+import contextlib
 import os
+import sys
+import tempfile
+import time
 
 import orbax.checkpoint as ocp
 from flax import serialization
@@ -28,6 +32,33 @@ def _from_payload(state, restored):
   return serialization.from_state_dict(state, restored)
 
 
+@contextlib.contextmanager
+def _stderr_kept_unless_failed(settle_seconds=1.0):
+  """Captures file descriptor 2 during a restore: replayed on success, dropped on failure.
+
+  When a restore fails, orbax's pending tensorstore callbacks die on a closed event loop and
+  print tracebacks from other threads, during and shortly after the failure; the CheckpointError
+  already says what is wrong, so that noise is dropped (and waited out for `settle_seconds`).
+  """
+  sys.stderr.flush()
+  saved = os.dup(2)
+  with tempfile.TemporaryFile() as capture:
+    os.dup2(capture.fileno(), 2)
+    failed = True
+    try:
+      yield
+      failed = False
+    finally:
+      if failed:
+        time.sleep(settle_seconds)
+      sys.stderr.flush()
+      os.dup2(saved, 2)
+      os.close(saved)
+      if not failed:
+        capture.seek(0)
+        os.write(2, capture.read())
+
+
 def save(mngr, state):
   mngr.save(int(state.step), args=ocp.args.StandardSave(_payload(state)))
 
@@ -38,9 +69,9 @@ def restore_latest(mngr, state):
   if step is None:
     return state
   try:
-    restored = mngr.restore(step, args=ocp.args.StandardRestore(_payload(state)))
+    with _stderr_kept_unless_failed():
+      restored = mngr.restore(step, args=ocp.args.StandardRestore(_payload(state)))
   except Exception as e:  # noqa: BLE001 -- any failure here means an unusable checkpoint
-    mngr.close()  # stop orbax's threads now, or they print tracebacks at exit
     path = os.path.join(str(mngr.directory), str(step))
     raise CheckpointError(
         f'Checkpoint {path} cannot be restored ({type(e).__name__}: {str(e)[:300]}). It is '
