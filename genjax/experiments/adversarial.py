@@ -10,6 +10,7 @@ from scipy.optimize import linear_sum_assignment
 from genjax import parallel, viz
 from genjax.data import load_split, on_device
 from genjax.errors import ConfigError
+from genjax.experiments.likelihood import run_keys
 from genjax.methods import adversarial
 from genjax.models import gan_nets
 
@@ -89,8 +90,7 @@ class AdversarialExperiment:
     self.mesh = mesh or parallel.data_mesh()
     self.spec = build_spec(config)
     self.image_shape = IMAGE_SHAPES[config.data.name]
-    self.keys = dict(zip(('init', 'data', 'train', 'eval'),
-                         jax.random.split(jax.random.key(config.seed), 4)))
+    self.keys = dict(zip(('init', 'data', 'train', 'eval'), run_keys(config.seed)))
     self.steps_per_epoch = NUM_TRAIN[config.data.name] // (
         config.train.batch_size * self.spec.n_critic)
     test_images, self.test_labels = load_split(config.data.name, 'test', config.data.source_dir,
