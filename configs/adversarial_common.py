@@ -5,12 +5,14 @@ Each experiment file calls `base(dataset)` and sets its method, networks and opt
 from ml_collections import config_dict
 
 
-def adam(learning_rate, b1, b2):
-  return config_dict.ConfigDict(dict(name='adam', learning_rate=learning_rate, b1=b1, b2=b2))
+def adam(learning_rate, b1, b2, decay='constant'):
+  return config_dict.ConfigDict(dict(name='adam', learning_rate=learning_rate, b1=b1, b2=b2,
+                                     decay=decay))
 
 
 def rmsprop(learning_rate):
-  return config_dict.ConfigDict(dict(name='rmsprop', learning_rate=learning_rate, b1=0.0, b2=0.0))
+  return config_dict.ConfigDict(dict(name='rmsprop', learning_rate=learning_rate, b1=0.0, b2=0.0,
+                                     decay='constant'))
 
 
 def base(dataset):
@@ -19,19 +21,22 @@ def base(dataset):
   config.method = config_dict.ConfigDict(dict(
       name='dcgan', generator_loss='non_saturating', n_critic=1, clip=0.01, gp_lambda=10.0,
       ema_decay=0.0, num_categories=10, num_continuous=2, lambda_cat=1.0, lambda_cont=0.1,
-      fixed_continuous_std=False))
+      fixed_continuous_std=False, info_updates_trunk=True))
   config.data = config_dict.ConfigDict()
   config.data.name = dataset
   config.data.source_dir = config_dict.placeholder(str)  # offline: dir of the original files
   config.data.tfds_data_dir = config_dict.placeholder(str)
   config.model = config_dict.ConfigDict(dict(
-      generator='dcgan', discriminator='dcgan', z_dim=100, base_features=64,
+      generator='dcgan', discriminator='dcgan', z_dim=100, z_prior='normal', base_features=64,
       discriminator_norm='batch'))
   config.optim = config_dict.ConfigDict(dict(g=adam(2e-4, 0.5, 0.999), d=adam(2e-4, 0.5, 0.999)))
   config.train = config_dict.ConfigDict(dict(
       batch_size=64, num_steps=10000, log_every=100, eval_every=1000, checkpoint_every=1000,
       keep_checkpoints=3))
-  config.eval = config_dict.ConfigDict(dict(num_samples=10000))
+  # Sample-quality metrics (launch/evaluate.py): num_samples generated digits against as many
+  # real test digits, in the MNIST classifier's feature space; KID as torch-fidelity.
+  config.eval = config_dict.ConfigDict(dict(num_samples=10000, kid_subset_size=1000,
+                                            kid_subsets=100))
   return config
 
 
@@ -41,6 +46,7 @@ def apply_variant(config, variant):
     config.model.base_features = 8
     config.train.update(batch_size=16, num_steps=4, log_every=2, eval_every=4,
                         checkpoint_every=2)
+    config.eval.update(num_samples=200, kid_subset_size=100, kid_subsets=10)
   elif variant:
     raise ValueError(f'Unknown variant {variant!r}; use "smoke" or nothing.')
   return config

@@ -41,13 +41,17 @@ def check_resumable(config, workdir):
     with open(path) as f:
       saved = json.load(f)
     a, b = flat_dict(saved), flat_dict(current)
-    changed = sorted(k for k in set(a) | set(b)
-                     if a.get(k) != b.get(k) and k not in RESUMABLE_FIELDS)
+    resumable = RESUMABLE_FIELDS
+    if any(k.endswith('.decay') and v not in (None, 'constant') for k, v in b.items()):
+      # A learning-rate decay spans the whole run: more steps would change the past schedule.
+      resumable = tuple(f for f in RESUMABLE_FIELDS if f != 'train.num_steps')
+    changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in resumable)
     if changed:
       details = ', '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in changed)
       raise CheckpointError(
           f'{workdir} holds a run with a different config ({details}). Resuming would mix two '
-          'experiments: use a fresh --workdir, or the original values.')
+          'experiments (a decaying learning rate ties the run to its num_steps): use a fresh '
+          '--workdir, or the original values.')
   with open(path + '.tmp', 'w') as f:
     json.dump(current, f, indent=2)
   os.replace(path + '.tmp', path)

@@ -5,6 +5,7 @@ import json
 import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -41,6 +42,14 @@ def test_mnist_configs_train(name, tmp_path, mnist_dir, tfds_dir, mnist_arrays):
   assert [r['step'] for r in logged if 'g_loss' in r] == [2, 4]
   assert all(np.isfinite(v) for r in logged for v in r.values())
   assert os.path.exists(tmp_path / 'samples' / 'step_00000004.png')
+  if name == 'wgan_gp_mnist':  # the evaluation job's sample-quality metrics, stated with counts
+    from genjax import evaluate
+    result = evaluate.evaluate(str(tmp_path), source_dir=mnist_dir)
+    for key in ('fid', 'kid', 'precision', 'recall', 'density', 'coverage'):
+      assert np.isfinite(result[f'{key}_mnist_classifier']), key
+    assert result['num_samples'] == 200 and abs(sum(result['class_histogram']) - 1) < 1e-3
+    with open(tmp_path / 'eval.json') as f:
+      assert json.load(f)['fid_mnist_classifier'] == result['fid_mnist_classifier']
 
 
 @pytest.mark.slow
@@ -78,3 +87,35 @@ def test_resumed_gan_equals_uninterrupted(tmp_path, mnist_dir, tfds_dir, mnist_a
   for x, y in zip(leaves_a, leaves_b):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
   assert jax.tree.leaves(a.g.batch_stats) and jax.tree.leaves(a.d.batch_stats)
+
+
+def test_linear_decay_reaches_zero_at_the_last_generator_step():
+  """The WGAN-GP CIFAR schedule: G decays over num_steps updates, the critic over
+  num_steps * n_critic of its own."""
+  from ml_collections import ConfigDict
+  from genjax.experiments.adversarial import build_optimizer
+  c = ConfigDict(dict(name='adam', learning_rate=1.0, b1=0.0, b2=0.9, decay='linear'))
+  tx = build_optimizer(c, num_generator_steps=4, updates_per_generator_step=2)
+  params = jnp.zeros(3)
+  opt_state = tx.init(params)
+  sizes = []
+  for _ in range(9):
+    updates, opt_state = tx.update(jnp.ones(3), opt_state, params)
+    sizes.append(float(jnp.abs(updates[0])))
+  # Adam(b1=0) with constant gradients moves by lr(t); lr(t) = 1 - t / 8
+  np.testing.assert_allclose(sizes, [max(0.0, 1 - t / 8) for t in range(9)], rtol=1e-2, atol=1e-6)
+
+
+def test_decaying_run_refuses_a_new_num_steps(tmp_path):
+  from genjax.configs_check import check_resumable
+  from genjax.errors import CheckpointError
+  config = smoke_config('wgan_gp_cifar', 'unused', None)
+  check_resumable(config, str(tmp_path))
+  config.train.num_steps *= 2
+  with pytest.raises(CheckpointError, match='train.num_steps'):
+    check_resumable(config, str(tmp_path))
+  plain = smoke_config('dcgan_mnist', 'unused', None)
+  (tmp_path / 'plain').mkdir()
+  check_resumable(plain, str(tmp_path / 'plain'))
+  plain.train.num_steps *= 2
+  check_resumable(plain, str(tmp_path / 'plain'))  # constant rates: extending a run is fine

@@ -23,5 +23,8 @@ def for_config(config, mesh=None, load_train=True):
   if name in ADVERSARIAL_METHODS:
     from genjax.experiments.adversarial import AdversarialExperiment
     return AdversarialExperiment(config, mesh, load_train)
+  if name == 'classifier':
+    from genjax.experiments.classifier import ClassifierExperiment
+    return ClassifierExperiment(config, mesh, load_train)
   raise ConfigError(f'method.name={name!r}: choose one of '
-                    f'{LIKELIHOOD_METHODS + ADVERSARIAL_METHODS}.')
+                    f'{LIKELIHOOD_METHODS + ADVERSARIAL_METHODS + ("classifier",)}.')

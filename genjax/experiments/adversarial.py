@@ -12,6 +12,7 @@ from genjax.data import load_split, on_device
 from genjax.errors import ConfigError
 from genjax.experiments.likelihood import run_keys
 from genjax.methods import adversarial
+from genjax.metrics import sample_quality
 from genjax.models import gan_nets
 
 IMAGE_SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3)}
@@ -52,11 +53,20 @@ def build_networks(config):
   return generators[m.generator](), discriminator
 
 
-def build_optimizer(c):
+def build_optimizer(c, num_generator_steps, updates_per_generator_step):
+  """Adam or RMSProp; `decay='linear'` takes the rate to 0 at the last generator step (the
+  WGAN-GP paper's CIFAR schedule), counted in this player's own updates (n_critic per step)."""
+  learning_rate = c.learning_rate
+  decay = c.get('decay', 'constant')
+  if decay == 'linear':
+    learning_rate = optax.linear_schedule(
+        c.learning_rate, 0.0, num_generator_steps * updates_per_generator_step)
+  elif decay != 'constant':
+    raise ConfigError(f'optim decay {decay!r}: choose constant or linear.')
   if c.name == 'adam':
-    return optax.adam(c.learning_rate, b1=c.b1, b2=c.b2)
+    return optax.adam(learning_rate, b1=c.b1, b2=c.b2)
   if c.name == 'rmsprop':
-    return optax.rmsprop(c.learning_rate)
+    return optax.rmsprop(learning_rate)
   raise ConfigError(f'optimizer {c.name!r}: choose adam or rmsprop.')
 
 
@@ -67,12 +77,15 @@ def build_spec(config):
   m = config.method
   return adversarial.Spec(
       method=m.name, generator=generator, discriminator=discriminator,
-      g_tx=build_optimizer(config.optim.g), d_tx=build_optimizer(config.optim.d),
+      g_tx=build_optimizer(config.optim.g, config.train.num_steps, 1),
+      d_tx=build_optimizer(config.optim.d, config.train.num_steps, m.n_critic),
       z_dim=config.model.z_dim, n_critic=m.n_critic, generator_loss=m.generator_loss,
       clip=m.clip, gp_lambda=m.gp_lambda, ema_decay=m.ema_decay,
       num_categories=m.num_categories, num_continuous=m.num_continuous,
       lambda_cat=m.lambda_cat, lambda_cont=m.lambda_cont,
-      fixed_continuous_std=m.get('fixed_continuous_std', False))
+      fixed_continuous_std=m.get('fixed_continuous_std', False),
+      info_updates_trunk=m.get('info_updates_trunk', True),
+      z_prior=config.model.get('z_prior', 'normal'))
 
 
 def best_matching_accuracy(predicted, labels, num_classes=10):
@@ -153,7 +166,7 @@ class AdversarialExperiment:
     """InfoGAN: rows = categorical value, columns = one continuous code from -2 to 2, the rest
     of the latent fixed."""
     spec = self.spec
-    z = jax.random.normal(jax.random.fold_in(self.keys['eval'], 1), (1, spec.z_dim))
+    z = adversarial.sample_noise(spec, jax.random.fold_in(self.keys['eval'], 1), 1)
     rows = []
     for cat in range(spec.num_categories):
       cont = jnp.zeros((columns, spec.num_continuous)).at[:, code].set(
@@ -163,9 +176,36 @@ class AdversarialExperiment:
       rows.append(jnp.concatenate([jnp.broadcast_to(z, (columns, spec.z_dim)), onehot, cont], 1))
     return adversarial.generate(spec, state, jnp.concatenate(rows))
 
+  def generate_many(self, state, num_samples, batch=500):
+    """num_samples images in [-1, 1], generated in batches from the eval key."""
+    out = []
+    for i, start in enumerate(range(0, num_samples, batch)):
+      latents, _ = adversarial.sample_latents(
+          self.spec, jax.random.fold_in(jax.random.fold_in(self.keys['eval'], 2), i),
+          min(batch, num_samples - start))
+      out.append(np.asarray(adversarial.generate(self.spec, state, latents)))
+    return np.concatenate(out)
+
+  def sample_quality(self, state):
+    """MNIST: FID/KID/PR/DC, classifier score and class histogram against the test set."""
+    if self.config.data.name != 'mnist':
+      return {'sample_quality_unavailable': 'CIFAR-10 metrics need Inception features '
+                                            '(genjax/metrics/inception.py); not wired here yet.'}
+    e = self.config.eval  # runs trained before these fields existed get the defaults
+    n = min(e.get('num_samples', 10000), len(self.x_test))
+    subset_size, subsets = e.get('kid_subset_size', 1000), e.get('kid_subsets', 100)
+    if subset_size > n:
+      raise ConfigError(f'eval.kid_subset_size={subset_size} exceeds eval.num_samples={n}: '
+                        'lower --config.eval.kid_subset_size.')
+    fake = (self.generate_many(state, n) + 1) / 2
+    real = (np.asarray(self.x_test[:n]) + 1) / 2
+    result = sample_quality.mnist_metrics(fake, real, subset_size, subsets)
+    result['reference'] = f'MNIST test set, first {n} images'
+    return result
+
   def evaluate(self, state):
     result = {'method': self.config.method.name, 'dataset': self.config.data.name,
-              **self.quick_eval(state, 10**9)}
+              **self.quick_eval(state, 10**9), **self.sample_quality(state)}
     if self.spec.is_infogan:
       accuracy, mapping = self.categorical_accuracy(state)
       result.update(categorical_accuracy=accuracy, code_to_label=mapping,

@@ -54,10 +54,14 @@ class Spec:
   lambda_cat: float = 1.0
   lambda_cont: float = 0.1
   fixed_continuous_std: bool = False  # Q's Gaussian over c_cont with std 1 (the paper's code)
+  info_updates_trunk: bool = True  # False: the D step trains only the Q head on the MI term
+  z_prior: str = 'normal'  # or 'uniform' on [-1, 1] (the InfoGAN paper's code)
 
   def __post_init__(self):
     if self.method not in METHODS:
       raise ValueError(f'method must be one of {METHODS}, got {self.method!r}')
+    if self.z_prior not in ('normal', 'uniform'):
+      raise ValueError(f"z_prior must be 'normal' or 'uniform', got {self.z_prior!r}")
 
   @property
   def is_infogan(self):
@@ -109,10 +113,16 @@ def _apply(module, player, x, train, params=None):
   return module.apply(variables, x, train=train), player.batch_stats
 
 
+def sample_noise(spec, key, batch):
+  if spec.z_prior == 'uniform':
+    return jax.random.uniform(key, (batch, spec.z_dim), minval=-1.0, maxval=1.0)
+  return jax.random.normal(key, (batch, spec.z_dim))
+
+
 def sample_latents(spec, key, batch):
   """Generator input: z ~ N(0, I), with InfoGAN's codes appended. Returns (input, codes)."""
   k_z, k_c = jax.random.split(key)
-  z = jax.random.normal(k_z, (batch, spec.z_dim))
+  z = sample_noise(spec, k_z, batch)
   if not spec.is_infogan:
     return z, None
   cat, cont = L.sample_codes(k_c, batch, spec.num_categories, spec.num_continuous)
@@ -173,6 +183,10 @@ def critic_loss(spec, d_params, d, g, real, key):
     metrics['d_real'] = jnp.mean(jax.nn.sigmoid(real_logits))
     metrics['d_fake'] = jnp.mean(jax.nn.sigmoid(fake_logits))
   if spec.is_infogan:
+    if not spec.info_updates_trunk:
+      # Q reads the trunk's features but its loss moves only Q's own layers here.
+      frozen = {**d_params, 'trunk': jax.lax.stop_gradient(d_params['trunk'])}
+      (_, q), _ = _apply(spec.discriminator, d, fake, train=True, params=frozen)
     info = _info(spec, codes, q)
     loss = loss + info
     metrics['d_info_loss'] = info
@@ -244,12 +258,19 @@ def generate(spec, state, latents, use_ema=True):
   return _apply(spec.generator, state.g, latents, train=False, params=params)[0]
 
 
+def _discriminator_outputs(spec, state, x):
+  """D's outputs with BatchNorm on the statistics of the batch x itself, running averages left
+  untouched. In training D only ever normalizes pure batches (all real or all generated); its
+  running averages mix the two kinds, so on held-out real images they shift every feature."""
+  return _apply(spec.discriminator, state.d, x, train=bool(state.d.batch_stats))[0]
+
+
 def discriminate(spec, state, x):
-  """D's logits (or the critic's values) in eval mode."""
-  return _apply(spec.discriminator, state.d, x, train=False)[0][0]
+  """D's logits (or the critic's values) for a batch x (see _discriminator_outputs)."""
+  return _discriminator_outputs(spec, state, x)[0]
 
 
 def q_predictions(spec, state, x):
-  """InfoGAN: Q's categorical logits for images x (eval mode)."""
-  _, (cat_logits, _, _) = _apply(spec.discriminator, state.d, x, train=False)[0]
+  """InfoGAN: Q's categorical logits for a batch of images x (see _discriminator_outputs)."""
+  _, (cat_logits, _, _) = _discriminator_outputs(spec, state, x)
   return cat_logits

