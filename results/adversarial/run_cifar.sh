@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 SEED=${1:-0}
 CIFAR=${2:-../shared/data/cifar10-approx}
 RUNS=${3:-/tmp/genjax_runs/adversarial_cifar}
-declare -A STEPS=([dcgan_cifar]=300 [wgan_cifar]=100 [wgan_gp_cifar]=30)
-declare -A EVERY=([dcgan_cifar]=100 [wgan_cifar]=25 [wgan_gp_cifar]=10)
+declare -A STEPS=([dcgan_cifar]=1000 [wgan_cifar]=400 [wgan_gp_cifar]=30)
+declare -A EVERY=([dcgan_cifar]=200 [wgan_cifar]=100 [wgan_gp_cifar]=10)
 declare -A LOG=([dcgan_cifar]=10 [wgan_cifar]=5 [wgan_gp_cifar]=2)
 for name in dcgan_cifar wgan_cifar wgan_gp_cifar; do
   wd=$RUNS/${name}_s${SEED}
