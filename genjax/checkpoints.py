@@ -66,8 +66,11 @@ def save(mngr, state):
 def restore_latest(mngr, state):
   """Returns `state` with the latest checkpoint's arrays, or `state` itself if there is none."""
   step = mngr.latest_step()
-  if step is None:
-    return state
+  return state if step is None else restore_step(mngr, state, step)
+
+
+def restore_step(mngr, state, step):
+  """Returns `state` with the arrays of checkpoint `step`."""
   try:
     with _stderr_kept_unless_failed():
       restored = mngr.restore(step, args=ocp.args.StandardRestore(_payload(state)))

@@ -119,3 +119,36 @@ def test_decaying_run_refuses_a_new_num_steps(tmp_path):
   check_resumable(plain, str(tmp_path / 'plain'))
   plain.train.num_steps *= 2
   check_resumable(plain, str(tmp_path / 'plain'))  # constant rates: extending a run is fine
+
+
+def test_evaluation_job_over_every_checkpoint_resumes(tmp_path, mnist_dir, tfds_dir, mnist_arrays):
+  from genjax import evaluate
+  del mnist_arrays
+  config = smoke_config('gan_mnist', mnist_dir, tfds_dir)
+  train_and_evaluate(config, str(tmp_path))
+  assert evaluate.evaluate_all(str(tmp_path)) == [2, 4]
+  steps = [json.load(open(evaluate.step_eval_path(str(tmp_path), s)))['step'] for s in (2, 4)]
+  assert steps == [2, 4]
+  with open(tmp_path / 'eval.json') as f:
+    assert json.load(f)['step'] == 4
+  # a rerun (e.g. after a kill, or while training adds checkpoints) does only what is missing
+  os.remove(evaluate.step_eval_path(str(tmp_path), 2))
+  assert evaluate.evaluate_all(str(tmp_path)) == [2]
+  assert evaluate.evaluate_all(str(tmp_path)) == []
+
+
+def test_scoring_outside_images(tmp_path, mnist_dir, mnist_arrays):
+  from genjax import evaluate
+  from genjax.errors import DataError
+  images, _ = mnist_arrays['train']
+  np.savez(tmp_path / 'real.npz', images=images[:300])
+  noise = np.random.default_rng(0).uniform(size=(300, 28, 28)).astype(np.float32)
+  np.save(tmp_path / 'noise.npy', noise)
+  real = evaluate.evaluate_images(str(tmp_path / 'real.npz'), mnist_dir, kid_subset_size=100,
+                                  out=str(tmp_path / 'real.json'))
+  far = evaluate.evaluate_images(str(tmp_path / 'noise.npy'), mnist_dir, kid_subset_size=100)
+  assert real['num_samples'] == 300 and os.path.exists(tmp_path / 'real.json')
+  assert real['fid_mnist_classifier'] * 10 < far['fid_mnist_classifier']
+  np.save(tmp_path / 'tanh.npy', noise * 2 - 1)
+  with pytest.raises(DataError, match=r'\(x \+ 1\) / 2'):
+    evaluate.evaluate_images(str(tmp_path / 'tanh.npy'), mnist_dir, kid_subset_size=100)
