@@ -120,7 +120,7 @@ def sample_noise(spec, key, batch):
 
 
 def sample_latents(spec, key, batch):
-  """Generator input: z ~ N(0, I), with InfoGAN's codes appended. Returns (input, codes)."""
+  """Generator input: z from spec.z_prior, with InfoGAN's codes appended. Returns (input, codes)."""
   k_z, k_c = jax.random.split(key)
   z = sample_noise(spec, k_z, batch)
   if not spec.is_infogan:

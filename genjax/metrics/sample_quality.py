@@ -30,7 +30,8 @@ def mnist_metrics(samples_01, real_01, kid_subset_size=1000, kid_subsets=100):
   """
   module_vars = mnist_classifier.load_mnist_classifier()[1]
   to_input = lambda x: mnist_classifier.to_classifier_input(x, value_range=(0.0, 1.0))
-  fake_logits, fake_features = mnist_classifier.classifier_outputs(module_vars, to_input(samples_01))
+  fake_logits, fake_features = mnist_classifier.classifier_outputs(module_vars,
+                                                                   to_input(samples_01))
   _, real_features = mnist_classifier.classifier_outputs(module_vars, to_input(real_01))
   fake_features = np.asarray(fake_features, np.float64)
   real_features = np.asarray(real_features, np.float64)
