@@ -2,7 +2,13 @@
 
 Each experiment file calls `base(dataset)` and sets its method, networks and optimizers.
 """
+import os
+import sys
+
 from ml_collections import config_dict
+
+sys.path.insert(0, os.path.dirname(__file__))
+import sample_eval  # noqa: E402
 
 
 def adam(learning_rate, b1, b2, decay='constant'):
@@ -33,10 +39,7 @@ def base(dataset):
   config.train = config_dict.ConfigDict(dict(
       batch_size=64, num_steps=10000, log_every=100, eval_every=1000, checkpoint_every=1000,
       keep_checkpoints=3))
-  # Sample-quality metrics (launch/evaluate.py): num_samples generated digits against as many
-  # real test digits, in the MNIST classifier's feature space; KID as torch-fidelity.
-  config.eval = config_dict.ConfigDict(dict(num_samples=10000, kid_subset_size=1000,
-                                            kid_subsets=100))
+  config.eval = sample_eval.sample_eval_config(dataset)
   return config
 
 
@@ -46,7 +49,7 @@ def apply_variant(config, variant):
     config.model.base_features = 8
     config.train.update(batch_size=16, num_steps=4, log_every=2, eval_every=4,
                         checkpoint_every=2)
-    config.eval.update(num_samples=200, kid_subset_size=100, kid_subsets=10)
+    config.eval.update(num_samples=200, num_reference=1000, kid_subset_size=100, kid_subsets=10)
   elif variant:
     raise ValueError(f'Unknown variant {variant!r}; use "smoke" or nothing.')
   return config

@@ -9,7 +9,13 @@ k=50 with one stochastic layer; that budget is for an accelerator. On this proje
 an epoch (3000 steps) takes about 5 s at k=1 and about 55 s at k=50; results/iwae_mnist/ holds
 what short budgets reach. `configs/iwae_mnist.py:smoke` trains and evaluates in about a minute.
 """
+import os
+import sys
+
 from ml_collections import config_dict
+
+sys.path.insert(0, os.path.dirname(__file__))
+import sample_eval  # noqa: E402
 
 STEPS_PER_EPOCH = 3000  # 60000 examples / batch 20
 
@@ -42,6 +48,9 @@ def get_config(variant=''):
   config.eval.nll_chunk = 100  # small chunks stay in cache: fastest on CPU
   config.eval.batch_size = 100
   config.eval.active_units_threshold = 0.01
+  # Beside the likelihoods: the samples' quality (genjax/experiments/sample_eval.py).
+  config.eval.update(sample_eval.sample_eval_config('mnist'))
+  config.eval.metrics = 'nll,fid,kid,prdc,score'
 
   if variant == 'smoke':
     config.method.k = 5
@@ -52,6 +61,7 @@ def get_config(variant=''):
     config.train.checkpoint_every = 100
     config.eval.nll_num_samples = 500
     config.eval.nll_chunk = 100
+    config.eval.update(num_samples=200, num_reference=1000, kid_subset_size=100, kid_subsets=10)
   elif variant:
     raise ValueError(f'Unknown variant {variant!r}; use "smoke" or nothing.')
   return config

@@ -45,7 +45,9 @@ def check_resumable(config, workdir):
     if any(k.endswith('.decay') and v not in (None, 'constant') for k, v in b.items()):
       # A learning-rate decay spans the whole run: more steps would change the past schedule.
       resumable = tuple(f for f in RESUMABLE_FIELDS if f != 'train.num_steps')
-    changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in resumable)
+    # eval.* only says how launch/evaluate.py measures a run, not what training computes.
+    changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in resumable
+                     and not k.startswith('eval.'))
     if changed:
       details = ', '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in changed)
       raise CheckpointError(

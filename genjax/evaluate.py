@@ -1,6 +1,9 @@
-"""evaluate(workdir): the full evaluation of a run's latest checkpoint -> WORKDIR/eval.json.
+"""evaluate(workdir): the full evaluation of a run's latest checkpoint -> WORKDIR/eval.json,
+WORKDIR/evals/step_N.json and TensorBoard scalars under WORKDIR/eval/.
 
-What is measured depends on the method (genjax/experiments): for VAE / IWAE
+What is measured depends on the method (genjax/experiments) and on the run's config.eval, which
+`eval_overrides` (launch/evaluate.py --config.eval.x=...) may change: sample quality for every
+generative model (genjax/experiments/sample_eval.py), and for VAE / IWAE ('nll')
   elbo          test ELBO, estimated from the same nll_num_samples draws per example
   iwae_bound    the k-sample bound L_k at the training k
   nll           -log p(x) estimated with nll_num_samples importance samples (5000 in the paper)
@@ -9,6 +12,7 @@ all on the MNIST test set binarized once with a fixed key (data.on_device.TEST_B
 """
 import json
 import os
+import time
 
 from absl import logging
 from ml_collections import config_dict
@@ -26,10 +30,14 @@ def load_run_config(workdir):
     return config_dict.ConfigDict(json.load(f))
 
 
-def _experiment_and_manager(workdir, source_dir=None, load_train=False):
+def _experiment_and_manager(workdir, source_dir=None, load_train=False, eval_overrides=None):
   config = load_run_config(workdir)
   if source_dir:
     config.data.source_dir = source_dir
+  if eval_overrides:
+    if 'eval' not in config:
+      config.eval = config_dict.ConfigDict()
+    config.eval.update({k: v for k, v in eval_overrides.items() if v is not None})
   experiment = experiments.for_config(config, load_train=load_train)
   mngr = checkpoints.manager(workdir)
   if mngr.latest_step() is None:
@@ -49,46 +57,125 @@ def _write_json(path, result):
   os.replace(path + '.tmp', path)
 
 
-def _evaluate_state(experiment, state, nll_num_samples):
+def _eval_config(experiment, nll_num_samples):
+  """What decides an evaluation's numbers besides the checkpoint: kept with each result, so a
+  rerun with other settings evaluates again instead of reusing the old file."""
+  e = experiment.config.get('eval') or config_dict.ConfigDict()
+  settings = {k: v for k, v in e.to_dict().items() if k != 'cache_dir'}
+  if nll_num_samples:
+    settings['nll_num_samples'] = nll_num_samples
+  return settings
+
+
+def _evaluate_state(experiment, state, nll_num_samples, workdir):
   kwargs = {'nll_num_samples': nll_num_samples} if nll_num_samples else {}
-  result = {'step': int(state.step), **experiment.evaluate(state, **kwargs)}
+  result = {'step': int(state.step), **experiment.evaluate(state, **kwargs),
+            'eval_config': _eval_config(experiment, nll_num_samples)}
   logging.info('eval at step %d: %s', result['step'],
                ', '.join(f'{k}={v:.4g}' for k, v in result.items() if isinstance(v, float)))
+  _write_tensorboard(workdir, result)
   return result
+
+
+def _write_tensorboard(workdir, result):
+  """The result's numbers as TensorBoard scalars 'eval/NAME' in WORKDIR/eval/."""
+  from clu import metric_writers
+  scalars = {f'eval/{k}': v for k, v in result.items()
+             if isinstance(v, (int, float)) and not isinstance(v, bool) and k != 'step'}
+  writer = metric_writers.create_default_writer(os.path.join(workdir, 'eval'), asynchronous=False)
+  writer.write_scalars(result['step'], scalars)
+  writer.flush()
+  writer.close()
 
 
 def step_eval_path(workdir, step):
   return os.path.join(workdir, 'evals', f'step_{step:08d}.json')
 
 
-def evaluate(workdir, nll_num_samples=None, source_dir=None):
+def evaluate(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None):
   """The latest checkpoint -> WORKDIR/eval.json (and WORKDIR/evals/step_N.json)."""
-  experiment, state = restore_run(workdir, source_dir)
-  result = _evaluate_state(experiment, state, nll_num_samples)
+  experiment, mngr = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
+  state = checkpoints.restore_latest(mngr, experiment.init_state())
+  result = _evaluate_state(experiment, state, nll_num_samples, workdir)
   os.makedirs(os.path.join(workdir, 'evals'), exist_ok=True)
   _write_json(step_eval_path(workdir, result['step']), result)
   _write_json(os.path.join(workdir, 'eval.json'), result)
   return result
 
 
-def evaluate_all(workdir, nll_num_samples=None, source_dir=None):
+def _has_eval(workdir, step, eval_config):
+  """Whether evals/step_N.json holds a result made with these settings (unreadable: no)."""
+  try:
+    with open(step_eval_path(workdir, step)) as f:
+      saved = json.load(f)
+  except (OSError, ValueError):
+    return False
+  return json.loads(json.dumps(saved.get('eval_config'))) == json.loads(json.dumps(eval_config))
+
+
+def evaluate_all(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None,
+                 unready=None):
   """Every checkpoint not yet evaluated -> WORKDIR/evals/step_N.json, oldest first; eval.json
-  follows the newest. Safe beside a training run still writing checkpoints, and a rerun resumes
-  where it stopped (steps with a file are skipped). Returns the steps evaluated now."""
-  experiment, mngr = _experiment_and_manager(workdir, source_dir)
+  follows the newest. Safe beside a training run still writing checkpoints (orbax shows only
+  finished ones), and a rerun resumes where it stopped: steps whose file holds a result with the
+  same eval settings are skipped. Returns the steps evaluated now.
+
+  `unready`, a dict, makes a checkpoint that cannot be restored yet (one a running training is
+  still finishing) a retry for the next call instead of an error: it counts the failures per step.
+  """
+  experiment, mngr = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
   os.makedirs(os.path.join(workdir, 'evals'), exist_ok=True)
+  eval_config = _eval_config(experiment, nll_num_samples)
   done = []
-  for step in sorted(mngr.all_steps()):
-    if os.path.exists(step_eval_path(workdir, step)):
+  mngr.reload()  # checkpoints a running training wrote since the manager was made
+  steps = sorted(mngr.all_steps())
+  for step in steps:
+    if _has_eval(workdir, step, eval_config):
       continue
-    state = checkpoints.restore_step(mngr, experiment.init_state(), step)
-    result = _evaluate_state(experiment, state, nll_num_samples)
+    try:
+      state = checkpoints.restore_step(mngr, experiment.init_state(), step)
+    except CheckpointError:
+      mngr.reload()
+      if step not in mngr.all_steps():
+        logging.warning('Checkpoint %d was removed by the training (keep_checkpoints) before it '
+                        'could be evaluated; skipped.', step)
+        continue
+      if unready is None or unready.get(step, 0) >= WATCH_RETRIES:
+        raise
+      unready[step] = unready.get(step, 0) + 1
+      logging.info('Checkpoint %d is not readable yet (being written?); retrying later.', step)
+      continue
+    result = _evaluate_state(experiment, state, nll_num_samples, workdir)
     _write_json(step_eval_path(workdir, step), result)
     done.append(step)
-  newest = max(mngr.all_steps())
-  with open(step_eval_path(workdir, newest)) as f:
-    _write_json(os.path.join(workdir, 'eval.json'), json.load(f))
+  evaluated = [s for s in steps if os.path.exists(step_eval_path(workdir, s))]
+  if evaluated:  # the newest checkpoint seen above, not one a running training added since
+    with open(step_eval_path(workdir, evaluated[-1])) as f:
+      _write_json(os.path.join(workdir, 'eval.json'), json.load(f))
   return done
+
+
+# How many polls a checkpoint may stay unreadable before watch() calls it damaged.
+WATCH_RETRIES = 3
+
+
+def watch(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None, poll_seconds=60,
+          timeout_seconds=None):
+  """evaluate_all every poll_seconds, beside a running training, until the run's last step
+  (config.train.num_steps) is evaluated. Returns the steps evaluated; raises CheckpointError
+  when timeout_seconds pass first (rerun to go on: nothing evaluated is lost)."""
+  last = int(load_run_config(workdir).train.num_steps)
+  start, evaluated, unready = time.monotonic(), [], {}
+  while True:
+    if checkpoints.manager(workdir).latest_step() is not None:
+      evaluated += evaluate_all(workdir, nll_num_samples, source_dir, eval_overrides, unready)
+      if os.path.exists(step_eval_path(workdir, last)):
+        return evaluated
+    if timeout_seconds is not None and time.monotonic() - start + poll_seconds > timeout_seconds:
+      raise CheckpointError(f'{workdir}: step {last} was not checkpointed within '
+                            f'{timeout_seconds} s (evaluated so far: {evaluated}). Rerun to go '
+                            'on watching.')
+    time.sleep(poll_seconds)
 
 
 def load_images(path):

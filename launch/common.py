@@ -47,6 +47,14 @@ def run_main(main):
   app.run(guarded, flags_parser=_parse_flags)
 
 
+def print_unknown_override(e):
+  """One line for ml_collections' AttributeError on an override of a field the config lacks."""
+  detail = str(e.args[0] if e.args else e).replace("\\'", "'").strip("'")
+  detail = detail.replace('\\n', ' ').replace('\n', ' ').replace("' Did", ': did')
+  print(f'error: a --config.* override names a field the config does not have: {detail}',
+        file=sys.stderr)
+
+
 def _parse_flags(argv):
   """absl's parsing, plus one-line errors for what config files and overrides raise."""
   from absl import flags
@@ -55,9 +63,7 @@ def _parse_flags(argv):
   except flags.Error as e:
     print(f'error: {e}\nPass --helpshort to see the flags.', file=sys.stderr)
   except AttributeError as e:  # ml_collections: an override of a field the config lacks
-    detail = str(e.args[0] if e.args else e).replace("\\'", "'").strip("'").replace('\\n', ' ').replace('\n', ' ').replace("' Did", ': did')
-    print(f'error: a --config.* override names a field the config does not have: {detail}',
-          file=sys.stderr)
+    print_unknown_override(e)
   except (KeyError, TypeError, ValueError) as e:  # a bad variant or value in the config file
     print(f'error: the config could not be built: {type(e).__name__}: {e}', file=sys.stderr)
   sys.exit(2)

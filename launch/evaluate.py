@@ -1,15 +1,39 @@
-"""Evaluates a run: python launch/evaluate.py --workdir=DIR -> DIR/eval.json (+ DIR/evals/step_N.json).
+"""Evaluates a run: python launch/evaluate.py --workdir=DIR -> DIR/eval.json, DIR/evals/step_N.json
+and TensorBoard scalars in DIR/eval/.
 
-  --all_checkpoints   every checkpoint not yet evaluated (resumes; safe beside a running training)
+  --config.eval.metrics=fid,kid  what to measure, and any other eval setting of the run's config
+                      (features, protocol=train for 50k vs train statistics, num_samples,
+                      inception_weights, ...: genjax/experiments/sample_eval.py)
+  --all_checkpoints   every checkpoint not yet evaluated with these settings (resumes)
+  --watch             like --all_checkpoints, beside a running training, until its last step
   --images=PATH       score images from outside genjax (.npz/.npy/PNG folder) against the MNIST
                       test set in the MNIST classifier's feature space; --out=FILE.json
 """
-import common  # noqa: F401  (sets up the environment before jax and tf load)
+import common  # sets up the environment before jax and tf load
 from absl import flags
+from ml_collections import config_dict, config_flags
+
+# Each field overrides the run's saved config.eval when given; unset ones keep the run's value.
+_OVERRIDABLE = config_dict.ConfigDict({'eval': {
+    'metrics': config_dict.placeholder(str), 'features': config_dict.placeholder(str),
+    'protocol': config_dict.placeholder(str), 'num_samples': config_dict.placeholder(int),
+    'num_reference': config_dict.placeholder(int), 'kid_subset_size': config_dict.placeholder(int),
+    'kid_subsets': config_dict.placeholder(int), 'inception_weights': config_dict.placeholder(str),
+    'cache_dir': config_dict.placeholder(str)}})
 
 FLAGS = flags.FLAGS
+try:  # a config dict applies its --config.* overrides here, when it is defined
+  config_flags.DEFINE_config_dict('config', _OVERRIDABLE, 'Overrides of the run\'s eval settings.',
+                                  lock_config=True)
+except AttributeError as e:
+  common.print_unknown_override(e)
+  raise SystemExit(2) from None
 flags.DEFINE_string('workdir', None, 'A workdir written by launch/train.py.')
 flags.DEFINE_bool('all_checkpoints', False, 'Evaluate every checkpoint, not only the latest.')
+flags.DEFINE_bool('watch', False, 'Evaluate checkpoints as a running training writes them, until '
+                  'its last step.')
+flags.DEFINE_integer('poll_seconds', 60, 'With --watch: seconds between looks for checkpoints.')
+flags.DEFINE_integer('timeout_seconds', None, 'With --watch: give up after this long.')
 flags.DEFINE_string('images', None, 'Score these images instead of a workdir (MNIST metrics).')
 flags.DEFINE_string('out', None, 'With --images: where to write the JSON.')
 flags.DEFINE_integer('kid_subset_size', 1000, 'With --images: KID subset size.')
@@ -24,16 +48,20 @@ def main(argv):
   from genjax import evaluate
   from genjax.errors import ConfigError
   common.hide_accelerators_from_tensorflow()
+  overrides = {k: v for k, v in FLAGS.config.eval.items() if v is not None}
   if FLAGS.images:
     result = evaluate.evaluate_images(FLAGS.images, FLAGS.source_dir, FLAGS.out,
                                       FLAGS.kid_subset_size)
     print(json.dumps(result, indent=2))
   elif not FLAGS.workdir:
     raise ConfigError('Give --workdir=DIR (a training run) or --images=PATH.')
+  elif FLAGS.watch:
+    evaluate.watch(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides,
+                   FLAGS.poll_seconds, FLAGS.timeout_seconds)
   elif FLAGS.all_checkpoints:
-    evaluate.evaluate_all(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir)
+    evaluate.evaluate_all(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides)
   else:
-    evaluate.evaluate(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir)
+    evaluate.evaluate(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides)
 
 
 if __name__ == '__main__':

@@ -36,3 +36,17 @@ def tfds_dir(tmp_path_factory):
 def mnist_arrays(mnist_dir, tfds_dir):
   from genjax.data import load_split
   return {s: load_split('mnist', s, mnist_dir, tfds_dir) for s in ('train', 'test')}
+
+
+@pytest.fixture(scope='session', autouse=True)
+def reference_stats_cache(tmp_path_factory):
+  """Reference statistics go to a per-session folder, never the user's ~/.cache: tests neither
+  read a stale file from another checkout nor leave one behind. Subprocesses inherit it."""
+  path = str(tmp_path_factory.mktemp('reference_stats_cache'))
+  previous = os.environ.get('GENJAX_CACHE_DIR')
+  os.environ['GENJAX_CACHE_DIR'] = path
+  yield path
+  if previous is None:
+    os.environ.pop('GENJAX_CACHE_DIR', None)
+  else:
+    os.environ['GENJAX_CACHE_DIR'] = previous

@@ -1,4 +1,5 @@
 """GAN, DCGAN, WGAN, WGAN-GP and InfoGAN on MNIST (28x28x1) and CIFAR-10 (32x32x3)."""
+import functools
 import os
 
 import jax
@@ -10,9 +11,9 @@ from scipy.optimize import linear_sum_assignment
 from genjax import parallel, viz
 from genjax.data import load_split, on_device
 from genjax.errors import ConfigError
+from genjax.experiments import sample_eval
 from genjax.experiments.likelihood import run_keys
 from genjax.methods import adversarial
-from genjax.metrics import sample_quality
 from genjax.models import gan_nets
 
 IMAGE_SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3)}
@@ -176,36 +177,20 @@ class AdversarialExperiment:
       rows.append(jnp.concatenate([jnp.broadcast_to(z, (columns, spec.z_dim)), onehot, cont], 1))
     return adversarial.generate(spec, state, jnp.concatenate(rows))
 
-  def generate_many(self, state, num_samples, batch=500):
-    """num_samples images in [-1, 1], generated in batches from the eval key."""
-    out = []
-    for i, start in enumerate(range(0, num_samples, batch)):
-      latents, _ = adversarial.sample_latents(
-          self.spec, jax.random.fold_in(jax.random.fold_in(self.keys['eval'], 2), i),
-          min(batch, num_samples - start))
-      out.append(np.asarray(adversarial.generate(self.spec, state, latents)))
-    return np.concatenate(out)
-
-  def sample_quality(self, state):
-    """MNIST: FID/KID/PR/DC, classifier score and class histogram against the test set."""
-    if self.config.data.name != 'mnist':
-      return {'sample_quality_unavailable': 'CIFAR-10 metrics need Inception features '
-                                            '(genjax/metrics/inception.py); not wired here yet.'}
-    e = self.config.eval  # runs trained before these fields existed get the defaults
-    n = min(e.get('num_samples', 10000), len(self.x_test))
-    subset_size, subsets = e.get('kid_subset_size', 1000), e.get('kid_subsets', 100)
-    if subset_size > n:
-      raise ConfigError(f'eval.kid_subset_size={subset_size} exceeds eval.num_samples={n}: '
-                        'lower --config.eval.kid_subset_size.')
-    fake = (self.generate_many(state, n) + 1) / 2
-    real = (np.asarray(self.x_test[:n]) + 1) / 2
-    result = sample_quality.mnist_metrics(fake, real, subset_size, subsets)
-    result['reference'] = f'MNIST test set, first {n} images'
-    return result
+  def generated_images(self, state, index, size):
+    """`size` generated images in [0, 1], a pure function of (state, eval key, index, size)."""
+    latents, _ = adversarial.sample_latents(
+        self.spec, jax.random.fold_in(jax.random.fold_in(self.keys['eval'], 2), index), size)
+    return np.clip((np.asarray(adversarial.generate(self.spec, state, latents)) + 1) / 2, 0, 1)
 
   def evaluate(self, state):
+    """Test losses, sample quality (config.eval, see experiments/sample_eval.py), and for
+    InfoGAN the categorical code's accuracy as a classifier of the test digits."""
+    eval_settings = sample_eval.settings(self.config)
     result = {'method': self.config.method.name, 'dataset': self.config.data.name,
-              **self.quick_eval(state, 10**9), **self.sample_quality(state)}
+              **self.quick_eval(state, 10**9),
+              **sample_eval.evaluate_samples(self.config, eval_settings,
+                                           functools.partial(self.generated_images, state))}
     if self.spec.is_infogan:
       accuracy, mapping = self.categorical_accuracy(state)
       result.update(categorical_accuracy=accuracy, code_to_label=mapping,

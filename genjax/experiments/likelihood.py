@@ -1,4 +1,5 @@
 """VAE / IWAE on dynamically binarized MNIST."""
+import functools
 import os
 import time
 
@@ -10,6 +11,7 @@ from absl import logging
 from genjax import parallel, viz
 from genjax.data import load_split, on_device
 from genjax.errors import ConfigError
+from genjax.experiments import sample_eval
 from genjax.methods import iwae
 from genjax.metrics import likelihood
 from genjax.models.iwae_mlp import ARCHITECTURES
@@ -87,7 +89,26 @@ class LikelihoodExperiment:
                     [('samples (pixel means)', samples.reshape(64, 28, 28, 1)),
                      ('test x | reconstruction', pairs)], title=f'step {step}')
 
+  def generated_images(self, state, index, size):
+    """`size` samples (pixel means of p(x|h)) as [size, 28, 28, 1] in [0, 1], a pure function of
+    (state, eval key, index, size)."""
+    key = jax.random.fold_in(jax.random.fold_in(self.keys['eval'], 10**9 + 1), index)
+    means = self.model.apply({'params': state.params}, key, size, method='sample')
+    return np.asarray(means).reshape(size, 28, 28, 1)
+
   def evaluate(self, state, nll_num_samples=None):
+    """ELBO, L_k at the training k, NLL with nll_num_samples, active units on the test set (the
+    'nll' metric), and the sample-quality metrics of config.eval (experiments/sample_eval.py)."""
+    eval_settings = sample_eval.settings(self.config, likelihood=True)
+    result = {'method': self.config.method.name, 'k': self.config.method.k,
+              'stochastic_layers': self.config.model.stochastic_layers}
+    if 'nll' in eval_settings.metrics:
+      result.update(self.likelihood_metrics(state, nll_num_samples))
+    result.update(sample_eval.evaluate_samples(self.config, eval_settings,
+                                               functools.partial(self.generated_images, state)))
+    return result
+
+  def likelihood_metrics(self, state, nll_num_samples=None):
     """ELBO, L_k at the training k, NLL with nll_num_samples, active units on the test set."""
     config, params = self.config, state.params
     nll_num_samples = nll_num_samples or config.eval.nll_num_samples
@@ -111,9 +132,6 @@ class LikelihoodExperiment:
     units = likelihood.active_units(self.model, params, self.x_test, au_key,
                                     config.eval.active_units_threshold)
     return {
-        'method': config.method.name,
-        'k': k,
-        'stochastic_layers': config.model.stochastic_layers,
         'elbo': float(np.mean(elbo)),
         'iwae_bound': float(np.mean(bound)),
         'nll': float(-np.mean(log_px)),
