@@ -35,6 +35,8 @@ def train_and_evaluate(config, workdir):
   validate_train_config(config)
   mesh = parallel.data_mesh()
   parallel.check_batch_size(config.train.batch_size, mesh)
+  if os.path.exists(os.path.join(workdir, 'config.json')):
+    check_resumable(config, workdir)  # a changed config is refused before any data is loaded
   experiment = experiments.for_config(config, mesh)
   os.makedirs(workdir, exist_ok=True)
   check_resumable(config, workdir)

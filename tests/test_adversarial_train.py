@@ -152,3 +152,14 @@ def test_scoring_outside_images(tmp_path, mnist_dir, mnist_arrays):
   np.save(tmp_path / 'tanh.npy', noise * 2 - 1)
   with pytest.raises(DataError, match=r'\(x \+ 1\) / 2'):
     evaluate.evaluate_images(str(tmp_path / 'tanh.npy'), mnist_dir, kid_subset_size=100)
+
+
+def test_a_changed_config_is_refused_before_the_data_is_read(tmp_path):
+  from genjax.configs_check import check_resumable
+  from genjax.errors import CheckpointError
+  config = smoke_config('gan_mnist', str(tmp_path / 'no_data_here'), None)
+  check_resumable(config, str(tmp_path))  # a run was started here with this config
+  config.train.batch_size = 8
+  # The data folder does not exist: a DataError would mean the data was read first.
+  with pytest.raises(CheckpointError, match='train.batch_size'):
+    train_and_evaluate(config, str(tmp_path))

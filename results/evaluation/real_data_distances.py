@@ -43,7 +43,7 @@ def main(argv):
   from genjax.data import raw
   from genjax.metrics import sample_quality
   n = FLAGS.num
-  unit = lambda a: np.asarray(a[:n], np.float32)[..., None] / 255.0
+  unit = lambda a: np.asarray(a[:n], np.float32).reshape(-1, 28, 28, 1) / 255.0
   sets = {'mnist_train': unit(raw.read_mnist(FLAGS.mnist_dir, 'train')[0]),
           'mnist_test': unit(raw.read_mnist(FLAGS.mnist_dir, 'test')[0]),
           'fashion_test': unit(raw.read_idx(os.path.join(FLAGS.fashion_dir,
