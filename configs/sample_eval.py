@@ -9,6 +9,8 @@ def sample_eval_config(dataset):
   return config_dict.ConfigDict(dict(
       metrics='fid,kid,prdc,score',
       features='mnist_classifier' if dataset == 'mnist' else 'inception',
-      protocol='test', num_samples=10000, num_reference=config_dict.placeholder(int),
+      protocol='test',
+      # None: the protocol's count (10k for test, 50k for train)
+      num_samples=config_dict.placeholder(int), num_reference=config_dict.placeholder(int),
       kid_subset_size=1000, kid_subsets=100, inception_weights=config_dict.placeholder(str),
       cache_dir=config_dict.placeholder(str)))

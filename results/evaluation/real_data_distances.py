@@ -7,7 +7,8 @@ or the FID Inception's feature space (genjax/metrics/sample_quality.py).
   python results/evaluation/real_data_distances.py --mnist_dir=../shared/data/mnist \
     --fashion_dir=/usr/share/datasets/fashion-mnist --features=inception \
     --inception_weights=FILE --num=1000 --kid_subset_size=500
-    # -> real_data_distances_inception.json
+    # -> real_data_distances_inception.json; the same in the classifier's space at 1000 images:
+    # --num=1000 --kid_subset_size=500 --out=results/evaluation/real_data_distances_n1000.json
 
 Pairs (the first --num images of each set): MNIST train vs MNIST test — the floor a perfect
 generator would reach at this sample count; Fashion-MNIST test vs MNIST test — a large, known
@@ -62,8 +63,12 @@ def main(argv):
   command = ('python results/evaluation/real_data_distances.py --mnist_dir=../shared/data/mnist '
              '--fashion_dir=/usr/share/datasets/fashion-mnist')
   if FLAGS.features != 'mnist_classifier':
-    command += (f' --features={FLAGS.features} --inception_weights=FILE --num={n} '
-                f'--kid_subset_size={FLAGS.kid_subset_size}')
+    command += f' --features={FLAGS.features} --inception_weights=FILE'
+  if n != 10000 or FLAGS.kid_subset_size != 1000:
+    command += f' --num={n} --kid_subset_size={FLAGS.kid_subset_size}'
+  if FLAGS.out:
+    command += f' --out={os.path.relpath(FLAGS.out)}'
+
   out = {'feature_space': network.description, 'images_per_side': n, 'command': command,
          'feature_seconds': seconds,
          'hardware': f'{os.cpu_count()}-core {platform.machine()} CPU (this project\'s machine)'}
