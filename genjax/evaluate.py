@@ -178,9 +178,9 @@ def watch(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None, p
     time.sleep(poll_seconds)
 
 
-def load_images(path):
-  """An .npz (key 'images', else its only array) or .npy of [N, 28, 28(, 1)] uint8 or [0, 1]
-  floats, or a directory of PNG files -> float32 [N, 28, 28, 1] in [0, 1]."""
+def load_images(path, channels=1):
+  """An .npz (key 'images', else its only array) or .npy of [N, H, W(, C)] uint8 or [0, 1]
+  floats, or a directory of PNG files -> float32 [N, H, W, channels] in [0, 1]."""
   import numpy as np
   if not os.path.exists(path):
     raise DataError(f'--images={path} does not exist.')
@@ -189,7 +189,9 @@ def load_images(path):
     names = sorted(n for n in os.listdir(path) if n.lower().endswith('.png'))
     if not names:
       raise DataError(f'{path} holds no .png files.')
-    images = np.stack([np.asarray(Image.open(os.path.join(path, n)).convert('L')) for n in names])
+    mode = 'L' if channels == 1 else 'RGB'
+    images = np.stack([np.asarray(Image.open(os.path.join(path, n)).convert(mode))
+                       for n in names])
   elif path.endswith('.npz'):
     with np.load(path) as data:
       keys = list(data.keys())
@@ -201,35 +203,44 @@ def load_images(path):
   else:
     raise DataError(f'--images={path}: give an .npz, an .npy or a directory of PNG files.')
   images = np.asarray(images)
-  if images.ndim == 4 and images.shape[-1] == 1:
-    images = images[..., 0]
-  if images.ndim != 3 or images.shape[1:] != (28, 28):
-    raise DataError(f'{path}: images of shape {images.shape}; MNIST metrics need [N, 28, 28] '
-                    '(or [N, 28, 28, 1]).')
+  if images.ndim == 3:
+    images = images[..., None]
+  if images.ndim != 4 or images.shape[-1] != channels:
+    raise DataError(f'{path}: images of shape {images.shape}; expected [N, H, W, {channels}] '
+                    f'(or [N, H, W] for grey levels) for this dataset.')
   if images.dtype == np.uint8:
     images = images.astype(np.float32) / 255.0
   elif images.min() < 0 or images.max() > 1:
     raise DataError(f'{path}: float images must lie in [0, 1] (found [{images.min():.3g}, '
                     f'{images.max():.3g}]); map tanh outputs with (x + 1) / 2.')
-  return images.astype(np.float32)[..., None]
+  return images.astype(np.float32)
 
 
-def evaluate_images(path, source_dir=None, out=None, kid_subset_size=1000, kid_subsets=100):
-  """Scores images from outside genjax against the MNIST test set (as many images as given, up
-  to 10k), in the MNIST classifier's feature space, like torch-fidelity's CLI."""
+def evaluate_images(path, source_dir=None, out=None, kid_subset_size=1000, kid_subsets=100,
+                    dataset='mnist', eval_overrides=None):
+  """Scores images from outside genjax against a dataset's real images, like torch-fidelity's
+  CLI: every image given against the test split (config.eval fields in eval_overrides: features,
+  protocol, inception_weights, ...). MNIST defaults to the MNIST classifier's feature space."""
   import numpy as np
 
-  from genjax.data import load_split
-  from genjax.metrics import sample_quality
-  images = load_images(path)
-  test, _ = load_split('mnist', 'test', source_dir)
-  n = min(len(images), len(test))
-  if kid_subset_size > n:
-    raise ConfigError(f'{n} images: fewer than --kid_subset_size={kid_subset_size}; lower it.')
-  real = np.asarray(test[:n], np.float32)[..., None] / 255.0
-  result = {'images': path, **sample_quality.mnist_metrics(images[:n], real, kid_subset_size,
-                                                           kid_subsets),
-            'reference': f'MNIST test set, first {n} images'}
+  from genjax.experiments import sample_eval
+  if dataset not in sample_eval.DEFAULT_FEATURES:
+    raise ConfigError(f'--dataset={dataset}: choose one of {sorted(sample_eval.DEFAULT_FEATURES)}.')
+  images = load_images(path, channels=1 if dataset == 'mnist' else 3)
+  config = config_dict.ConfigDict({
+      'data': {'name': dataset, 'source_dir': source_dir, 'tfds_data_dir': None},
+      'eval': {'metrics': ','.join(sample_eval.SAMPLE_METRICS), 'num_samples': len(images),
+               'kid_subset_size': kid_subset_size, 'kid_subsets': kid_subsets}})
+  config.eval.update({k: v for k, v in (eval_overrides or {}).items() if v is not None})
+  if config.eval.num_samples > len(images):
+    raise ConfigError(f'eval.num_samples={config.eval.num_samples}: {path} holds only '
+                      f'{len(images)} images.')
+  settings = sample_eval.settings(config)
+  if 'mnist_classifier' in settings.features and images.shape[1:3] != (28, 28):
+    raise DataError(f'{path}: {images.shape[1:3]} images; the MNIST classifier needs 28x28.')
+  batch = sample_eval.GENERATION_BATCH
+  result = {'images': path, **sample_eval.evaluate_samples(
+      config, settings, lambda i, size: np.asarray(images[i * batch:i * batch + size]))}
   if out:
     _write_json(out, result)
   return result

@@ -6,8 +6,9 @@ and TensorBoard scalars in DIR/eval/.
                       inception_weights, ...: genjax/experiments/sample_eval.py)
   --all_checkpoints   every checkpoint not yet evaluated with these settings (resumes)
   --watch             like --all_checkpoints, beside a running training, until its last step
-  --images=PATH       score images from outside genjax (.npz/.npy/PNG folder) against the MNIST
-                      test set in the MNIST classifier's feature space; --out=FILE.json
+  --images=PATH       score images from outside genjax (.npz/.npy/PNG folder) against the test
+                      split of --dataset (mnist: MNIST classifier space; cifar10: Inception, with
+                      --config.eval.inception_weights=FILE); --out=FILE.json
 """
 import common  # sets up the environment before jax and tf load
 from absl import flags
@@ -34,9 +35,9 @@ flags.DEFINE_bool('watch', False, 'Evaluate checkpoints as a running training wr
                   'its last step.')
 flags.DEFINE_integer('poll_seconds', 60, 'With --watch: seconds between looks for checkpoints.')
 flags.DEFINE_integer('timeout_seconds', None, 'With --watch: give up after this long.')
-flags.DEFINE_string('images', None, 'Score these images instead of a workdir (MNIST metrics).')
+flags.DEFINE_string('images', None, 'Score these images instead of a workdir.')
+flags.DEFINE_enum('dataset', 'mnist', ['mnist', 'cifar10'], 'With --images: the real images.')
 flags.DEFINE_string('out', None, 'With --images: where to write the JSON.')
-flags.DEFINE_integer('kid_subset_size', 1000, 'With --images: KID subset size.')
 flags.DEFINE_integer('nll_num_samples', None, 'Importance samples for the NLL (default: config).')
 flags.DEFINE_string('source_dir', None, 'Data source directory (default: the run config\'s).')
 
@@ -51,7 +52,7 @@ def main(argv):
   overrides = {k: v for k, v in FLAGS.config.eval.items() if v is not None}
   if FLAGS.images:
     result = evaluate.evaluate_images(FLAGS.images, FLAGS.source_dir, FLAGS.out,
-                                      FLAGS.kid_subset_size)
+                                      dataset=FLAGS.dataset, eval_overrides=overrides)
     print(json.dumps(result, indent=2))
   elif not FLAGS.workdir:
     raise ConfigError('Give --workdir=DIR (a training run) or --images=PATH.')

@@ -129,6 +129,17 @@ def test_inception_metrics_inside_the_job_on_cifar(tmp_path, cifar_dir, tfds_dir
     assert np.isfinite(result[f'{key}_inception']), key
   assert 1 <= result['inception_score'] and result['reference'].startswith('cifar10 test split')
   assert 'mnist_classifier' not in json.dumps(result['feature_networks'])
+  # Outside images (--images --dataset=cifar10): real test images score closer than noise.
+  from genjax.data import load_split
+  real = load_split('cifar10', 'train', cifar_dir, tfds_dir)[0][:24]
+  np.save(tmp_path / 'real.npy', real)
+  np.save(tmp_path / 'noise.npy', np.random.default_rng(0).integers(0, 256, real.shape, np.uint8))
+  scores = {name: evaluate.evaluate_images(
+      str(tmp_path / f'{name}.npy'), cifar_dir, dataset='cifar10', kid_subset_size=10,
+      kid_subsets=3, eval_overrides={'inception_weights': weights, 'num_reference': 24})
+      for name in ('real', 'noise')}
+  assert scores['real']['num_samples'] == 24
+  assert scores['real']['kid_inception'] < scores['noise']['kid_inception']
 
 
 @pytest.mark.parametrize('overrides, needle', [
