@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 SEED=${1:-0}
 MNIST=${2:-../shared/data/mnist}
 RUNS=${3:-/tmp/genjax_runs/gan_family_mnist}
-declare -A STEPS=([gan_mnist]=20000 [dcgan_mnist]=5000 [wgan_mnist]=3000 [wgan_gp_mnist]=1000)
-declare -A EVERY=([gan_mnist]=2000 [dcgan_mnist]=1000 [wgan_mnist]=500 [wgan_gp_mnist]=250)
+declare -A STEPS=([gan_mnist]=20000 [dcgan_mnist]=5000 [wgan_mnist]=3000 [wgan_gp_mnist]=600)
+declare -A EVERY=([gan_mnist]=2000 [dcgan_mnist]=1000 [wgan_mnist]=500 [wgan_gp_mnist]=200)
 for name in gan_mnist dcgan_mnist wgan_mnist wgan_gp_mnist; do
   wd=$RUNS/${name}_s${SEED}
   python launch/train.py --config=configs/${name}.py --workdir="$wd" --config.seed=$SEED \
