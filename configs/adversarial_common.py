@@ -34,7 +34,10 @@ def base(dataset):
   config.data.tfds_data_dir = config_dict.placeholder(str)
   config.model = config_dict.ConfigDict(dict(
       generator='dcgan', discriminator='dcgan', z_dim=100, z_prior='normal', base_features=64,
-      discriminator_norm='batch'))
+      discriminator_norm='batch',
+      # How the critic's convolutions are computed: 'xla' (native; best on GPU/TPU) or 'im2col'
+      # (same math as matrix products; WGAN-GP's gradient penalty runs several times faster on CPU).
+      conv_impl='xla'))
   config.optim = config_dict.ConfigDict(dict(g=adam(2e-4, 0.5, 0.999), d=adam(2e-4, 0.5, 0.999)))
   config.train = config_dict.ConfigDict(dict(
       batch_size=64, num_steps=10000, log_every=100, eval_every=1000, checkpoint_every=1000,

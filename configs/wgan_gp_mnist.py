@@ -1,5 +1,7 @@
 """WGAN-GP (Gulrajani et al. 2017) on MNIST: DCGAN-size networks without BatchNorm in the critic,
-gradient penalty lambda = 10, Adam(1e-4, 0.5, 0.9), n_critic = 5, batch 64.
+gradient penalty lambda = 10, Adam(1e-4, 0.5, 0.9), n_critic = 5, batch 64. The critic's
+convolutions are computed in im2col form (model.conv_impl): same math, and the penalty's double
+backward runs ~5x faster on XLA CPU; on a GPU, `--config.model.conv_impl=xla`.
 
   python launch/train.py --config=configs/wgan_gp_mnist.py --workdir=/tmp/wgan_gp_mnist
 """
@@ -13,6 +15,6 @@ import adversarial_common as common  # noqa: E402
 def get_config(variant=''):
   config = common.base('mnist')
   config.method.update(name='wgan_gp', n_critic=5, gp_lambda=10.0)
-  config.model.discriminator_norm = 'none'
+  config.model.update(discriminator_norm='none', conv_impl='im2col')
   config.optim.update(g=common.adam(1e-4, 0.5, 0.9), d=common.adam(1e-4, 0.5, 0.9))
   return common.apply_variant(config, variant)

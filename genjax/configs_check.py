@@ -7,6 +7,8 @@ from genjax.errors import CheckpointError, ConfigError
 # Fields that may change between a run and its resumption without changing what is computed.
 RESUMABLE_FIELDS = ('train.num_steps', 'train.eval_every', 'train.keep_checkpoints',
                     'data.source_dir', 'data.tfds_data_dir')
+# Fields added after runs were made, with the value that reproduces what those runs computed.
+LEGACY_DEFAULTS = {'model.conv_impl': 'xla'}
 
 
 def validate_train_config(config):
@@ -41,6 +43,7 @@ def check_resumable(config, workdir):
     with open(path) as f:
       saved = json.load(f)
     a, b = flat_dict(saved), flat_dict(current)
+    a = {**{k: v for k, v in LEGACY_DEFAULTS.items() if k in b}, **a}
     resumable = RESUMABLE_FIELDS
     if any(k.endswith('.decay') and v not in (None, 'constant') for k, v in b.items()):
       # A learning-rate decay spans the whole run: more steps would change the past schedule.

@@ -42,6 +42,8 @@ flags.DEFINE_integer('repeats', 3, 'Timings per measurement; the median is repor
 flags.DEFINE_list('torch_threads', None, 'Torch thread counts to try, the best kept; '
                   'default: 1 and the CPU count.')
 flags.DEFINE_string('out', None, 'Where to write the JSON results.')
+flags.DEFINE_list('conv_impls', [], "Time genjax under each of these model.conv_impl values "
+                  "(xla, im2col), reported as NAME@IMPL; default: each config's own.")
 
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -472,9 +474,11 @@ def torch_side(config, spec, image_shape, batch, steps, repeats, genjax_state):
   return median_seconds_per_step(run, steps, repeats), params
 
 
-def benchmark(name, thread_counts):
+def benchmark(name, thread_counts, conv_impl=None):
   from genjax.experiments.adversarial import IMAGE_SHAPES, build_spec
   config = load_config(name)
+  if conv_impl:
+    config.model.conv_impl = conv_impl
   if FLAGS.batch:
     config.train.batch_size = FLAGS.batch
   spec, image_shape = build_spec(config), IMAGE_SHAPES[config.data.name]
@@ -489,7 +493,8 @@ def benchmark(name, thread_counts):
   return {
       'method': spec.method, 'dataset': config.data.name, 'batch_size': batch,
       'n_critic': spec.n_critic, 'generator': config.model.generator,
-      'discriminator': config.model.discriminator, 'parameters (both sides)': params,
+      'discriminator': config.model.discriminator, 'conv_impl': config.model.conv_impl,
+      'parameters (both sides)': params,
       'genjax_s_per_step': ours, 'genjax_compile_s': compile_s,
       'torch_s_per_step': by_threads[best], 'torch_best_threads': best,
       'torch_s_per_step_by_threads': by_threads,
@@ -503,15 +508,21 @@ def main(argv):
   unknown = set(FLAGS.configs) - set(CONFIGS)
   if unknown:
     raise app.UsageError(f'unknown configs {sorted(unknown)}; choose from {CONFIGS}')
+  if set(FLAGS.conv_impls) - {'xla', 'im2col'}:
+    raise app.UsageError(f'--conv_impls={",".join(FLAGS.conv_impls)}: choose from xla, im2col')
   # The peer gets its best thread count (OpenMP spinning can make 2 threads slower than 1 on 2
   # cores), so the ratio is never flattered by a badly set peer.
   thread_counts = sorted({int(t) for t in FLAGS.torch_threads or (1, os.cpu_count())})
   results = {}
   print(f'{"config":<15} {"batch":>5} {"genjax s/step":>14} {"torch s/step":>13} '
         f'{"torch/genjax":>13}', flush=True)
-  for name in FLAGS.configs:
-    r = results[name] = benchmark(name, thread_counts)
-    print(f'{name:<15} {r["batch_size"]:>5} {r["genjax_s_per_step"]:>14.4f} '
+  runs = [(name, None) for name in FLAGS.configs]
+  if FLAGS.conv_impls:
+    runs = [(name, impl) for name in FLAGS.configs for impl in FLAGS.conv_impls]
+  for name, impl in runs:
+    key = f'{name}@{impl}' if impl else name
+    r = results[key] = benchmark(name, thread_counts, impl)
+    print(f'{key:<15} {r["batch_size"]:>5} {r["genjax_s_per_step"]:>14.4f} '
           f'{r["torch_s_per_step"]:>13.4f} {r["ratio_torch_over_genjax"]:>13.2f}', flush=True)
   result = {
       'setup': {

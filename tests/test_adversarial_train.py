@@ -121,6 +121,23 @@ def test_decaying_run_refuses_a_new_num_steps(tmp_path):
   check_resumable(plain, str(tmp_path / 'plain'))  # constant rates: extending a run is fine
 
 
+def test_run_made_before_conv_impl_existed_resumes_only_as_xla(tmp_path):
+  """A config.json without model.conv_impl was trained with native convolutions."""
+  import json
+  from genjax.configs_check import check_resumable
+  from genjax.errors import CheckpointError
+  config = smoke_config('wgan_gp_mnist', 'unused', None)
+  old = json.loads(config.to_json_best_effort())
+  del old['model']['conv_impl']
+  (tmp_path / 'config.json').write_text(json.dumps(old))
+  config.model.conv_impl = 'xla'
+  check_resumable(config, str(tmp_path))
+  (tmp_path / 'config.json').write_text(json.dumps(old))
+  config.model.conv_impl = 'im2col'
+  with pytest.raises(CheckpointError, match="model.conv_impl: 'xla' -> 'im2col'"):
+    check_resumable(config, str(tmp_path))
+
+
 def test_evaluation_job_over_every_checkpoint_resumes(tmp_path, mnist_dir, tfds_dir, mnist_arrays):
   from genjax import evaluate
   del mnist_arrays

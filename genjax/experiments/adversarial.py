@@ -33,11 +33,17 @@ def build_networks(config):
       'resnet': lambda: gan_nets.ResNetGenerator(channels=shape[-1]),
       'infogan': lambda: gan_nets.InfoGANGenerator(),
   }
+  # Runs made before model.conv_impl existed used nn.Conv ('xla').
+  conv_impl = m.get('conv_impl', 'xla')
+  if conv_impl not in ('xla', 'im2col'):
+    raise ConfigError(f'model.conv_impl={conv_impl!r}: choose xla (native convolutions; best on '
+                      'GPU/TPU) or im2col (same math; a much faster gradient penalty on CPU).')
   discriminators = {
       'mlp': lambda: gan_nets.MLPDiscriminator(),
-      'dcgan': lambda: gan_nets.DCGANDiscriminator(m.base_features, m.discriminator_norm),
-      'resnet': lambda: gan_nets.ResNetCritic(),
-      'infogan': lambda: gan_nets.InfoGANDiscriminator(),
+      'dcgan': lambda: gan_nets.DCGANDiscriminator(m.base_features, m.discriminator_norm,
+                                                   conv_impl),
+      'resnet': lambda: gan_nets.ResNetCritic(conv_impl=conv_impl),
+      'infogan': lambda: gan_nets.InfoGANDiscriminator(conv_impl),
   }
   for role, table, name in (('generator', generators, m.generator),
                             ('discriminator', discriminators, m.discriminator)):

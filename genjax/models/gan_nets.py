@@ -14,6 +14,7 @@ from typing import Sequence, Tuple
 import flax.linen as nn
 import jax.numpy as jnp
 
+from genjax.models import layers
 from genjax.models.layers import SubPixelConvTranspose
 
 DCGAN_INIT = nn.initializers.normal(0.02)  # Radford et al.: N(0, 0.02) weights
@@ -78,17 +79,20 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-  """Stride-2 convs halving the size, LeakyReLU(0.2), no norm on the first layer."""
+  """Stride-2 convs halving the size, LeakyReLU(0.2), no norm on the first layer.
+  `conv_impl`: 'xla' or 'im2col' (layers.Im2colConv: same math, a much faster gradient penalty
+  on CPU)."""
   base_features: int = 64
   norm: str = 'batch'
+  conv_impl: str = 'xla'
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
-    layers = 2 if x_BHWC.shape[1] == 28 else 3
+    num_layers = 2 if x_BHWC.shape[1] == 28 else 3
     h = x_BHWC
-    for i in range(layers):
-      h = nn.Conv(self.base_features * 2 ** i, (4, 4), strides=(2, 2), padding='SAME',
-                  kernel_init=DCGAN_INIT)(h)
+    for i in range(num_layers):
+      h = layers.conv(self.conv_impl, self.base_features * 2 ** i, (4, 4), (2, 2), DCGAN_INIT,
+                      name=f'Conv_{i}')(h)
       if i:
         h = _norm(self.norm, train)(h)
       h = nn.leaky_relu(h, 0.2)
@@ -101,9 +105,14 @@ class _ResBlock(nn.Module):
   resample: str  # 'up', 'down' or 'none'
   norm: str
   first: bool = False  # the critic's first block: no activation before its first conv
+  conv_impl: str = 'xla'
 
   @nn.compact
   def __call__(self, x, train=True):
+    names = (f'Conv_{i}' for i in range(3))  # nn.Conv's own numbering: checkpoints match
+
+    def conv(kernel_size, t):
+      return layers.conv(self.conv_impl, self.features, kernel_size, name=next(names))(t)
     def up(t):  # nearest-neighbour upsampling, as in the paper's code
       return jnp.repeat(jnp.repeat(t, 2, axis=1), 2, axis=2)
 
@@ -114,7 +123,7 @@ class _ResBlock(nn.Module):
     if self.resample == 'up':
       shortcut = up(shortcut)
     if self.resample != 'none' or x.shape[-1] != self.features:
-      shortcut = nn.Conv(self.features, (1, 1))(shortcut)
+      shortcut = conv((1, 1), shortcut)
     if self.resample == 'down':
       shortcut = down(shortcut)
     h = x
@@ -122,9 +131,9 @@ class _ResBlock(nn.Module):
       h = nn.relu(_norm(self.norm, train)(h))
     if self.resample == 'up':
       h = up(h)
-    h = nn.Conv(self.features, (3, 3), padding='SAME')(h)
+    h = conv((3, 3), h)
     h = nn.relu(_norm(self.norm, train)(h))
-    h = nn.Conv(self.features, (3, 3), padding='SAME')(h)
+    h = conv((3, 3), h)
     if self.resample == 'down':
       h = down(h)
     return shortcut + h
@@ -148,13 +157,15 @@ class ResNetCritic(nn.Module):
   """Gulrajani et al. 2017, CIFAR-10: 2 down-blocks, 2 plain blocks, ReLU, mean pool, linear.
   No BatchNorm: the gradient penalty is per example."""
   features: int = 128
+  conv_impl: str = 'xla'
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
-    h = _ResBlock(self.features, 'down', 'none', first=True)(x_BHWC, train)
-    h = _ResBlock(self.features, 'down', 'none')(h, train)
-    h = _ResBlock(self.features, 'none', 'none')(h, train)
-    h = _ResBlock(self.features, 'none', 'none')(h, train)
+    f, impl = self.features, self.conv_impl
+    h = _ResBlock(f, 'down', 'none', first=True, conv_impl=impl)(x_BHWC, train)
+    h = _ResBlock(f, 'down', 'none', conv_impl=impl)(h, train)
+    h = _ResBlock(f, 'none', 'none', conv_impl=impl)(h, train)
+    h = _ResBlock(f, 'none', 'none', conv_impl=impl)(h, train)
     features = jnp.mean(nn.relu(h), axis=(1, 2))
     return nn.Dense(1)(features)[:, 0], features
 
@@ -175,11 +186,13 @@ class InfoGANGenerator(nn.Module):
 class InfoGANDiscriminator(nn.Module):
   """Chen et al. 2016, MNIST: conv 64 - conv 128 (BN) - FC 1024 (BN), LeakyReLU 0.1; the FC
   features are shared by D's logit and the Q head."""
+  conv_impl: str = 'xla'
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
-    h = nn.leaky_relu(nn.Conv(64, (4, 4), strides=(2, 2), padding='SAME')(x_BHWC), 0.1)
-    h = nn.Conv(128, (4, 4), strides=(2, 2), padding='SAME')(h)
+    h = layers.conv(self.conv_impl, 64, (4, 4), (2, 2), name='Conv_0')(x_BHWC)
+    h = nn.leaky_relu(h, 0.1)
+    h = layers.conv(self.conv_impl, 128, (4, 4), (2, 2), name='Conv_1')(h)
     h = nn.leaky_relu(_norm('batch', train)(h), 0.1)
     h = nn.Dense(1024)(h.reshape(len(h), -1))
     features = nn.leaky_relu(_norm('batch', train)(h), 0.1)

@@ -16,6 +16,6 @@ for name in gan_mnist dcgan_mnist wgan_mnist wgan_gp_mnist; do
   python launch/train.py --config=configs/${name}.py --workdir="$wd" --config.seed=$SEED \
     --config.train.num_steps=${STEPS[$name]} --config.train.eval_every=${EVERY[$name]} \
     --config.train.log_every=${LOG[$name]} --config.train.checkpoint_every=${EVERY[$name]} \
-    --config.data.source_dir="$MNIST"
+    --config.data.source_dir="$MNIST" --config.model.conv_impl=xla  # as the committed runs
 done
 python results/adversarial/make_figures.py mnist "$RUNS"/*_mnist_s${SEED}

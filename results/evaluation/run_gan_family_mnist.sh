@@ -16,5 +16,5 @@ for name in gan_mnist dcgan_mnist wgan_mnist wgan_gp_mnist; do
   python launch/train.py --config=configs/${name}.py --workdir="$wd" --config.seed=$SEED \
     --config.train.num_steps=${STEPS[$name]} --config.train.eval_every=${EVERY[$name]} \
     --config.train.log_every=100 --config.train.checkpoint_every=${EVERY[$name]} \
-    --config.data.source_dir="$MNIST"
+    --config.data.source_dir="$MNIST" --config.model.conv_impl=xla  # as the committed runs
 done
