@@ -36,7 +36,8 @@ def row(workdir):
 
 def main(out_name, workdirs):
   rows = sorted((row(w) for w in workdirs),
-                key=lambda r: (r['z_prior'], r['lambda_cont'], r['info_updates_trunk'], r['seed']))
+                key=lambda r: (r['z_prior'], r['lambda_cont'], r['info_updates_trunk'],
+                               r['hardware'], r['seed']))
   with open(os.path.join(HERE, out_name), 'w', newline='') as f:
     writer = csv.DictWriter(f, COLUMNS)
     writer.writeheader()
