@@ -138,6 +138,15 @@ def test_run_made_before_conv_impl_existed_resumes_only_as_xla(tmp_path):
     check_resumable(config, str(tmp_path))
 
 
+def test_unknown_conv_impl_is_one_config_error():
+  from genjax.errors import ConfigError
+  from genjax.experiments.adversarial import build_networks
+  config = smoke_config('wgan_gp_mnist', 'unused', None)
+  config.model.conv_impl = 'im2cool'
+  with pytest.raises(ConfigError, match="model.conv_impl='im2cool'"):
+    build_networks(config)
+
+
 def test_evaluation_job_over_every_checkpoint_resumes(tmp_path, mnist_dir, tfds_dir, mnist_arrays):
   from genjax import evaluate
   del mnist_arrays

@@ -10,11 +10,12 @@ from scipy.optimize import linear_sum_assignment
 
 from genjax import parallel, viz
 from genjax.data import load_split, on_device
+from genjax.configs_check import LEGACY_DEFAULTS
 from genjax.errors import ConfigError
 from genjax.experiments import sample_eval
 from genjax.experiments.likelihood import run_keys
 from genjax.methods import adversarial
-from genjax.models import gan_nets
+from genjax.models import gan_nets, layers
 
 IMAGE_SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3)}
 NUM_TRAIN = {'mnist': 60000, 'cifar10': 50000}
@@ -33,9 +34,9 @@ def build_networks(config):
       'resnet': lambda: gan_nets.ResNetGenerator(channels=shape[-1]),
       'infogan': lambda: gan_nets.InfoGANGenerator(),
   }
-  # Runs made before model.conv_impl existed used nn.Conv ('xla').
-  conv_impl = m.get('conv_impl', 'xla')
-  if conv_impl not in ('xla', 'im2col'):
+  # A run made before model.conv_impl existed stored no value: it used nn.Conv.
+  conv_impl = m.get('conv_impl', LEGACY_DEFAULTS['model.conv_impl'])
+  if conv_impl not in layers.CONV_IMPLS:
     raise ConfigError(f'model.conv_impl={conv_impl!r}: choose xla (native convolutions; best on '
                       'GPU/TPU) or im2col (same math; a much faster gradient penalty on CPU).')
   discriminators = {

@@ -113,6 +113,7 @@ class _ResBlock(nn.Module):
 
     def conv(kernel_size, t):
       return layers.conv(self.conv_impl, self.features, kernel_size, name=next(names))(t)
+
     def up(t):  # nearest-neighbour upsampling, as in the paper's code
       return jnp.repeat(jnp.repeat(t, 2, axis=1), 2, axis=2)
 

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 from jax import lax
 
 _DN = ('NHWC', 'HWIO', 'NHWC')
+CONV_IMPLS = ('xla', 'im2col')  # the forms `conv` can build; model.conv_impl picks one
 
 
 class SubPixelConvTranspose(nn.Module):
@@ -52,10 +53,10 @@ class Im2colConv(nn.Module):
 
   Same result and same parameters as nn.Conv; what changes is the gradient graph. The gradient
   penalty of WGAN-GP differentiates the critic's input gradient once more. For a stride-2
-  convolution that input gradient is a convolution over a zero-dilated tensor, and XLA's CPU
-  backend differentiates that ~7x slower than the whole first-order critic gradient. In im2col
+  convolution that input gradient is a convolution over a zero-dilated tensor, and under XLA CPU
+  the penalty's gradient cost ~12x a plain critic gradient (results/benchmarks). In im2col
   form every derivative, of any order, is a matrix product plus strided slices and pads, which
-  XLA runs at GEMM speed (results/benchmarks). On GPU/TPU the native convolution is the better
+  XLA runs at GEMM speed. On GPU/TPU the native convolution is the better
   choice; `model.conv_impl` selects.
   """
   features: int
@@ -91,4 +92,4 @@ def conv(impl, features, kernel_size, strides=(1, 1), kernel_init=nn.linear.defa
   if impl == 'xla':
     return nn.Conv(features, kernel_size, strides=strides, padding='SAME',
                    kernel_init=kernel_init, name=name)
-  raise ValueError(f'conv impl {impl!r}: choose xla or im2col.')
+  raise ValueError(f'conv impl {impl!r}: choose one of {CONV_IMPLS}.')
