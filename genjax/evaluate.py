@@ -123,7 +123,13 @@ def evaluate_all(workdir, nll_num_samples=None, source_dir=None, eval_overrides=
   `unready`, a dict, makes a checkpoint that cannot be restored yet (one a running training is
   still finishing) a retry for the next call instead of an error: it counts the failures per step.
   """
-  experiment, mngr = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
+  built = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
+  return _evaluate_pending(workdir, *built, nll_num_samples, unready)
+
+
+def _evaluate_pending(workdir, experiment, mngr, nll_num_samples, unready):
+  """evaluate_all with the experiment already built (watch() builds it once instead of
+  reloading the data and recompiling at every poll)."""
   os.makedirs(os.path.join(workdir, 'evals'), exist_ok=True)
   eval_config = _eval_config(experiment, nll_num_samples)
   done = []
@@ -165,10 +171,13 @@ def watch(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None, p
   (config.train.num_steps) is evaluated. Returns the steps evaluated; raises CheckpointError
   when timeout_seconds pass first (rerun to go on: nothing evaluated is lost)."""
   last = int(load_run_config(workdir).train.num_steps)
-  start, evaluated, unready = time.monotonic(), [], {}
+  start, evaluated, unready, built = time.monotonic(), [], {}, None
   while True:
-    if checkpoints.manager(workdir).latest_step() is not None:
-      evaluated += evaluate_all(workdir, nll_num_samples, source_dir, eval_overrides, unready)
+    if built is None and checkpoints.manager(workdir).latest_step() is not None:
+      built = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
+    if built is not None:  # a fresh manager: a long-lived one keeps a half-written step's state
+      evaluated += _evaluate_pending(workdir, built[0], checkpoints.manager(workdir),
+                                     nll_num_samples, unready)
       if os.path.exists(step_eval_path(workdir, last)):
         return evaluated
     if timeout_seconds is not None and time.monotonic() - start + poll_seconds > timeout_seconds:
