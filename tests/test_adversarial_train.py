@@ -50,6 +50,14 @@ def test_mnist_configs_train(name, tmp_path, mnist_dir, tfds_dir, mnist_arrays):
     assert result['num_samples'] == 200 and abs(sum(result['class_histogram']) - 1) < 1e-3
     with open(tmp_path / 'eval.json') as f:
       assert json.load(f)['fid_mnist_classifier'] == result['fid_mnist_classifier']
+  if name == 'infogan_mnist':  # the code as a classifier, and its label-free statistics
+    from genjax import evaluate
+    result = evaluate.evaluate(str(tmp_path), source_dir=mnist_dir)
+    assert 0.1 <= result['categorical_accuracy'] <= 1 and result['num_test_examples'] == 10_000
+    assert sorted(result['code_to_label'].values()) == list(range(10))
+    assert 0 < result['code_marginal_entropy'] <= np.log(10) + 1e-5
+    np.testing.assert_allclose(result['code_mutual_information'], result['code_marginal_entropy']
+                               - result['code_conditional_entropy'], rtol=1e-6)
 
 
 @pytest.mark.slow

@@ -104,6 +104,20 @@ def best_matching_accuracy(predicted, labels, num_classes=10):
   return counts[rows, cols].sum() / len(labels), dict(zip(rows.tolist(), cols.tolist()))
 
 
+def code_statistics(logits):
+  """Label-free statistics of Q's categorical code on real images (nats): H[c] of the average
+  prediction, the mean H[c | x] of each prediction, and their difference, an estimate of
+  I(x; c) under Q. A code that splits real digits into 10 equal, confident groups has
+  I = H[c] = log 10; a high H[c | x] flags a code Q is unsure of without needing labels."""
+  log_p = jax.nn.log_softmax(jnp.asarray(logits, jnp.float32), axis=-1)
+  p = jnp.exp(log_p)
+  p_mean = p.mean(0)
+  marginal = -jnp.sum(p_mean * jnp.log(p_mean))
+  conditional = -jnp.mean(jnp.sum(p * log_p, axis=-1))
+  return {'code_marginal_entropy': float(marginal), 'code_conditional_entropy': float(conditional),
+          'code_mutual_information': float(marginal - conditional)}
+
+
 class AdversarialExperiment:
 
   def __init__(self, config, mesh=None, load_train=True):
@@ -153,12 +167,17 @@ class AdversarialExperiment:
       scalars['test/categorical_accuracy'] = self.categorical_accuracy(state)[0]
     return scalars
 
-  def categorical_accuracy(self, state):
+  def code_logits(self, state):
+    """Q's categorical logits for the real test set, in batches of 500 (D's BatchNorm uses each
+    batch's own statistics, as for the pure real batches it sees in training)."""
+    return np.concatenate([
+        np.asarray(adversarial.q_predictions(self.spec, state, self.x_test[i:i + 500]))
+        for i in range(0, len(self.x_test), 500)])
+
+  def categorical_accuracy(self, state, logits=None):
     """Q's categorical code as a classifier of the real test set, best code->label map."""
-    predicted = np.concatenate([
-        np.asarray(jnp.argmax(adversarial.q_predictions(self.spec, state, self.x_test[i:i + 500]),
-                              axis=-1)) for i in range(0, len(self.x_test), 500)])
-    return best_matching_accuracy(predicted, np.asarray(self.test_labels),
+    logits = self.code_logits(state) if logits is None else logits
+    return best_matching_accuracy(logits.argmax(-1), np.asarray(self.test_labels),
                                   self.spec.num_categories)
 
   def save_figures(self, state, step, workdir):
@@ -199,7 +218,8 @@ class AdversarialExperiment:
               **sample_eval.evaluate_samples(self.config, eval_settings,
                                            functools.partial(self.generated_images, state))}
     if self.spec.is_infogan:
-      accuracy, mapping = self.categorical_accuracy(state)
+      logits = self.code_logits(state)
+      accuracy, mapping = self.categorical_accuracy(state, logits)
       result.update(categorical_accuracy=accuracy, code_to_label=mapping,
-                    num_test_examples=int(len(self.x_test)))
+                    num_test_examples=int(len(self.x_test)), **code_statistics(logits))
     return result
