@@ -111,8 +111,8 @@ def code_statistics(logits):
   I = H[c] = log 10; a high H[c | x] flags a code Q is unsure of without needing labels."""
   log_p = jax.nn.log_softmax(jnp.asarray(logits, jnp.float32), axis=-1)
   p = jnp.exp(log_p)
-  p_mean = p.mean(0)
-  marginal = -jnp.sum(p_mean * jnp.log(p_mean))
+  # entr(0) = 0: a code value no image picks (its mean underflows to 0) adds nothing, not NaN
+  marginal = jnp.sum(jax.scipy.special.entr(p.mean(0)))
   conditional = -jnp.mean(jnp.sum(p * log_p, axis=-1))
   return {'code_marginal_entropy': float(marginal), 'code_conditional_entropy': float(conditional),
           'code_mutual_information': float(marginal - conditional)}
