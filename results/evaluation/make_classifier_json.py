@@ -35,23 +35,12 @@ def hardware():
   return {'cpu_count': os.cpu_count(), 'cpu_model': model, 'machine': platform.machine()}
 
 
-def train_minutes(workdir):
-  """Training time from the logged steps/s (evaluations and checkpoints excluded)."""
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    rows = [json.loads(l) for l in f if l.strip()]
-  seconds, last = 0.0, 0
-  for r in rows:
-    if 'steps_per_sec' in r:
-      seconds += (r['step'] - last) / r['steps_per_sec']
-      last = r['step']
-  return round(seconds / 60, 1)
-
-
 def main(args):
   import jax
   import numpy as np
   import optax
 
+  from genjax import results
   from genjax.evaluate import restore_run
   from genjax.models import mnist_classifier as mc
 
@@ -86,7 +75,7 @@ def main(args):
       'epochs': round(steps / experiment.steps_per_epoch, 2),
       'batch_size': config.train.batch_size,
       'seed': config.seed,
-      'train_minutes': train_minutes(args.workdir),
+      'train_minutes': results.load_run(args.workdir).train_minutes(),
       'eval_seconds': round(eval_seconds, 1),
       'train_command': ('python launch/train.py --config=configs/classifier_mnist.py '
                         f'--workdir={args.workdir} '

@@ -3,10 +3,11 @@
   python results/iwae_mnist/make_table.py WORKDIR [WORKDIR ...]
 """
 import csv
-import json
 import os
 import platform
 import sys
+
+from genjax import results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Burda et al. 2015, Table 1: test NLL, MNIST, one stochastic layer, 3280 epochs.
@@ -33,17 +34,8 @@ def hardware(workdir=None):
 
 
 def row(workdir):
-  with open(os.path.join(workdir, 'config.json')) as f:
-    config = json.load(f)
-  with open(os.path.join(workdir, 'eval.json')) as f:
-    ev = json.load(f)
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    logged = [json.loads(l) for l in f if l.strip()]
-  train_rows = [r for r in logged if 'steps_per_sec' in r]
-  seconds, last = 0.0, 0
-  for r in train_rows:
-    seconds += (r['step'] - last) / r['steps_per_sec']
-    last = r['step']
+  run = results.load_run(workdir)
+  config, ev = run.config, run.eval
   steps_per_epoch = 60000 // config['train']['batch_size']
   method, k = config['method']['name'], config['method']['k']
   return {
@@ -52,7 +44,7 @@ def row(workdir):
       'nll': round(ev['nll'], 2), 'active_units': ev['active_units'],
       'elbo': round(ev['elbo'], 2), 'iwae_bound': round(ev['iwae_bound'], 2),
       'batch_size': config['train']['batch_size'], 'steps': ev['step'],
-      'train_minutes': round(seconds / 60, 1), 'nll_num_samples': ev['nll_num_samples'],
+      'train_minutes': run.train_minutes(), 'nll_num_samples': ev['nll_num_samples'],
       'paper_nll_3280_epochs': PAPER_NLL.get((method, k), ''), 'hardware': hardware(),
   }
 

@@ -1,0 +1,115 @@
+"""Reading what a run saved — config.json, metrics.jsonl, eval.json — for notebooks and tables.
+
+A workdir is read without JAX or the dataset, so results/overview.ipynb (and anyone comparing
+runs) needs only this module, numpy and matplotlib.
+"""
+import csv
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from genjax.errors import GenjaxError
+
+
+class ResultsError(GenjaxError):
+  """A workdir or results file that cannot be read as genjax wrote it."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+  """One training run as saved on disk: `metrics` holds one dict per logged step, in order;
+  `eval` is launch/evaluate.py's eval.json, or None where the run was never evaluated."""
+  workdir: str
+  config: dict
+  metrics: list
+  eval: dict | None
+
+  @property
+  def name(self):
+    return os.path.basename(os.path.normpath(self.workdir))
+
+  def curve(self, key):
+    """(steps, values) of every logged row that has `key`, e.g. 'test/categorical_accuracy'."""
+    rows = [r for r in self.metrics if key in r]
+    if not rows:
+      keys = sorted({k for r in self.metrics for k in r} - {'step'})
+      raise ResultsError(f'{self.workdir}: no metric {key!r} in metrics.jsonl; it has {keys}.')
+    return (np.array([r['step'] for r in rows]), np.array([r[key] for r in rows], np.float64))
+
+  def train_minutes(self):
+    """Training time from the logged steps/s: evaluations and checkpoints are not counted."""
+    seconds, last = 0.0, 0
+    for r in self.metrics:
+      if 'steps_per_sec' in r:
+        seconds += (r['step'] - last) / r['steps_per_sec']
+        last = r['step']
+    return round(seconds / 60, 1)
+
+
+def _read_json(path):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except json.JSONDecodeError as e:
+    raise ResultsError(f'{path} is not valid JSON ({e}); it was cut short or edited by hand. '
+                       'Re-run launch/evaluate.py (eval.json) or restore the file.') from None
+
+
+def read_metrics(path):
+  """metrics.jsonl rows. A last line cut short by a kill is dropped, as training's own logger
+  drops it on resume; a malformed line anywhere else is an error naming the line."""
+  with open(path) as f:
+    lines = f.read().split('\n')
+  while lines and not lines[-1].strip():
+    lines.pop()
+  rows = []
+  for number, line in enumerate(lines, start=1):
+    try:
+      rows.append(json.loads(line))
+    except json.JSONDecodeError:
+      if number == len(lines):
+        break
+      raise ResultsError(f'{path}, line {number}, is not a JSON object: {line[:80]!r}. Training '
+                         'writes one object per line; remove the line or restore the file.') from None
+  return rows
+
+
+def load_run(workdir):
+  """The Run saved in `workdir` (a launch/train.py workdir or a committed copy of one)."""
+  config_path = os.path.join(workdir, 'config.json')
+  if not os.path.isfile(config_path):
+    raise ResultsError(f'{workdir} has no config.json, so it is not a genjax workdir '
+                       '(launch/train.py writes config.json there when a run starts).')
+  metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  eval_path = os.path.join(workdir, 'eval.json')
+  return Run(workdir=workdir, config=_read_json(config_path),
+             metrics=read_metrics(metrics_path) if os.path.isfile(metrics_path) else [],
+             eval=_read_json(eval_path) if os.path.isfile(eval_path) else None)
+
+
+def find_runs(root):
+  """Every workdir under `root` (a directory holding config.json), sorted by path."""
+  if not os.path.isdir(root):
+    raise ResultsError(f'{root} is not a directory.')
+  return [load_run(d) for d, _, files in sorted(os.walk(root)) if 'config.json' in files]
+
+
+def read_table(path):
+  """A results CSV as a list of dicts, numbers as floats where the whole column is numeric."""
+  with open(path, newline='') as f:
+    rows = list(csv.DictReader(f))
+
+  def number(text):
+    try:
+      return float(text)
+    except ValueError:
+      return None
+
+  for column in (rows[0] if rows else {}):
+    values = [number(r[column]) for r in rows]
+    if all(v is not None for v in values):
+      for r, v in zip(rows, values):
+        r[column] = v
+  return rows
