@@ -6,6 +6,8 @@ MNIST classifier's feature space, 10k samples against the 10k test digits.
   for r in /tmp/genjax_runs/gan_family_mnist/*; do python launch/evaluate.py --workdir=$r; done
   python results/evaluation/make_sample_quality_table.py --gan_runs=/tmp/genjax_runs/gan_family_mnist
 
+A GAN run missing from --gan_runs keeps its committed row (re-run one model, keep the others).
+
 Writes results/evaluation/mnist_sample_quality.csv and .md.
 """
 import argparse
@@ -18,9 +20,25 @@ METRICS = ['fid', 'kid', 'precision', 'recall', 'density', 'coverage']
 GAN_RUNS = ['gan_mnist_s0', 'dcgan_mnist_s0', 'wgan_mnist_s0', 'wgan_gp_mnist_s0']
 
 
+def committed_rows():
+  path = os.path.join(HERE, 'mnist_sample_quality.csv')
+  if not os.path.exists(path):
+    return {}
+  with open(path, newline='') as f:
+    return {r['run']: r for r in csv.DictReader(f)}
+
+
 def gan_rows(runs_dir, hardware):
-  rows = []
+  """A row per GAN run from its workdir in runs_dir; a run not there (not re-run) keeps its
+  committed row."""
+  rows, committed = [], committed_rows()
   for run in GAN_RUNS:
+    if not os.path.exists(os.path.join(runs_dir, run, 'eval.json')):
+      if run not in committed:
+        raise SystemExit(f'{run}: no {runs_dir}/{run}/eval.json and no committed row')
+      print(f'{run}: not in {runs_dir}, keeping its committed row')
+      rows.append(committed[run])
+      continue
     with open(os.path.join(runs_dir, run, 'eval.json')) as f:
       result = json.load(f)
     with open(os.path.join(runs_dir, run, 'config.json')) as f:
