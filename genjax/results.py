@@ -67,12 +67,16 @@ def read_metrics(path):
   rows = []
   for number, line in enumerate(lines, start=1):
     try:
-      rows.append(json.loads(line))
+      row = json.loads(line)
     except json.JSONDecodeError:
       if number == len(lines):
         break
-      raise ResultsError(f'{path}, line {number}, is not a JSON object: {line[:80]!r}. Training '
-                         'writes one object per line; remove the line or restore the file.') from None
+      row = None
+    if not isinstance(row, dict) or 'step' not in row:
+      raise ResultsError(f'{path}, line {number}, is not a JSON object with a step: '
+                         f'{line[:80]!r}. Training writes one object per line; remove the line '
+                         'or restore the file.')
+    rows.append(row)
   return rows
 
 

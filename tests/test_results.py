@@ -42,11 +42,11 @@ def test_a_last_line_cut_by_a_kill_is_dropped_but_a_corrupt_line_is_an_error(tmp
     f.write('{"step": 300, "lo')  # killed mid-write
   assert [r['step'] for r in results.load_run(str(tmp_path)).metrics] == [100, 200]
 
-  lines = path.read_text().split('\n')
-  lines[0] = 'not json'
-  path.write_text('\n'.join(lines[:2]) + '\n')
-  with pytest.raises(results.ResultsError, match=r'metrics.jsonl, line 1, is not a JSON object'):
-    results.load_run(str(tmp_path))
+  good = path.read_text().split('\n')[:2]
+  for bad in ('not json', '[1, 2]', '{"loss": 1.0}'):  # not JSON; JSON but not a row; no step
+    path.write_text('\n'.join([bad, good[1]]) + '\n')
+    with pytest.raises(results.ResultsError, match=r'metrics.jsonl, line 1, is not a JSON object'):
+      results.load_run(str(tmp_path))
 
 
 def test_clear_errors_for_what_is_not_a_run(tmp_path):
