@@ -8,7 +8,6 @@ Wasserstein estimate on train batches and on held-out test images vs fresh sampl
 row of `OUT_SUBDIR/results.csv` / `table.md`.
 """
 import csv
-import json
 import os
 import shutil
 import sys
@@ -17,6 +16,8 @@ import matplotlib
 
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+
+from genjax import results  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'iwae_mnist'))
@@ -29,13 +30,10 @@ COLUMNS = ['run', 'method', 'dataset', 'seed', 'generator_steps', 'critic_steps'
 
 
 def read_run(workdir):
-  with open(os.path.join(workdir, 'config.json')) as f:
-    config = json.load(f)
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    logged = [json.loads(l) for l in f if l.strip()]
-  return config, [r for r in logged if 'steps_per_sec' in r], [r for r in logged
-                                                              if any(k.startswith('test/')
-                                                                     for k in r)]
+  run = results.load_run(workdir)
+  train = [r for r in run.metrics if 'steps_per_sec' in r]
+  test = [r for r in run.metrics if any(k.startswith('test/') for k in r)]
+  return run.config, train, test
 
 
 def series(rows, key):

@@ -4,9 +4,10 @@
   python results/infogan_mnist/make_table.py ablation.csv WORKDIR [WORKDIR ...]
 """
 import csv
-import json
 import os
 import sys
+
+from genjax import results
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'iwae_mnist'))
 from make_table import hardware  # noqa: E402
@@ -18,10 +19,8 @@ COLUMNS = ['method', 'seed', 'z_prior', 'lambda_cont', 'info_updates_trunk', 'st
 
 
 def row(workdir):
-  with open(os.path.join(workdir, 'config.json')) as f:
-    config = json.load(f)
-  with open(os.path.join(workdir, 'eval.json')) as f:
-    ev = json.load(f)
+  run = results.load_run(workdir)
+  config, ev = run.config, run.eval
   batch, method = config['train']['batch_size'], config['method']
   return {'method': 'infogan', 'seed': config['seed'],
           'z_prior': config['model'].get('z_prior', 'normal'),

@@ -42,7 +42,8 @@ def main():
     if not name.startswith('infogan_cpu_s'):
       continue
     run = results.load_run(os.path.join(HERE, 'runs', name))
-    if run.eval and run.config['train']['num_steps'] == 6000 and 'code_conditional_entropy' in run.eval:
+    committed_config = run.config['train']['num_steps'] == 6000
+    if run.eval and committed_config and 'code_conditional_entropy' in run.eval:
       table.append((run.eval['code_conditional_entropy'], run.eval['categorical_accuracy'], name))
   print('\nH[c|x] (nats)  accuracy  run   (sorted by H[c|x], a label-free statistic)')
   for entropy, acc, name in sorted(table):
