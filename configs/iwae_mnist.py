@@ -30,10 +30,17 @@ def get_config(variant=''):
   config.data.source_dir = config_dict.placeholder(str)  # offline: dir of the original files
   config.data.tfds_data_dir = config_dict.placeholder(str)  # None: TFDS's default
   config.data.dynamic_binarization = True
+  # A fixed class-balanced subset of this many training images (None: all 60,000).
+  config.data.train_size = config_dict.placeholder(int)
 
-  config.model = config_dict.ConfigDict(dict(stochastic_layers=1))
+  # latent_dim: the top stochastic layer's units (None: the paper's 50).
+  config.model = config_dict.ConfigDict(
+      dict(stochastic_layers=1, latent_dim=config_dict.placeholder(int)))
+  # name: adam (the paper's), sgd, momentum, nesterov (momentum: their coefficient) or rmsprop
+  # (rho: its squared-gradient average); schedule: iwae_paper or constant.
   config.optim = config_dict.ConfigDict(
-      dict(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-4, schedule='iwae_paper'))
+      dict(name='adam', learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-4, momentum=0.9, rho=0.9,
+           schedule='iwae_paper'))
 
   config.train = config_dict.ConfigDict()
   config.train.batch_size = 20
@@ -46,6 +53,10 @@ def get_config(variant=''):
   config.eval = config_dict.ConfigDict()
   config.eval.nll_num_samples = 5000
   config.eval.nll_chunk = 100  # small chunks stay in cache: fastest on CPU
+  # The first N test images for elbo/nll/active_units (None: all 10,000; ablations use fewer).
+  config.eval.nll_test_examples = config_dict.placeholder(int)
+  # ELBO/NLL also on the first N training images the run saw (None: skipped): the train-test gap.
+  config.eval.train_nll_examples = config_dict.placeholder(int)
   config.eval.batch_size = 100
   config.eval.active_units_threshold = 0.01
   # Beside the likelihoods: the samples' quality (genjax/experiments/sample_eval.py).

@@ -8,7 +8,8 @@ from genjax.errors import CheckpointError, ConfigError
 RESUMABLE_FIELDS = ('train.num_steps', 'train.eval_every', 'train.keep_checkpoints',
                     'data.source_dir', 'data.tfds_data_dir')
 # Fields added after runs were made, with the value that reproduces what those runs computed.
-LEGACY_DEFAULTS = {'model.conv_impl': 'xla'}
+LEGACY_DEFAULTS = {'model.conv_impl': 'xla', 'optim.name': 'adam', 'optim.momentum': 0.9,
+                   'optim.rho': 0.9, 'model.latent_dim': None, 'data.train_size': None}
 
 
 def validate_train_config(config):

@@ -38,14 +38,17 @@ class Run:
       raise ResultsError(f'{self.workdir}: no metric {key!r} in metrics.jsonl; it has {keys}.')
     return (np.array([r['step'] for r in rows]), np.array([r[key] for r in rows], np.float64))
 
-  def train_minutes(self):
+  def train_seconds(self):
     """Training time from the logged steps/s: evaluations and checkpoints are not counted."""
     seconds, last = 0.0, 0
     for r in self.metrics:
       if 'steps_per_sec' in r:
         seconds += (r['step'] - last) / r['steps_per_sec']
         last = r['step']
-    return round(seconds / 60, 1)
+    return seconds
+
+  def train_minutes(self):
+    return round(self.train_seconds() / 60, 1)
 
 
 def _read_json(path):

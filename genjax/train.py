@@ -4,6 +4,7 @@ Everything that changes from step to step is a pure function of (config.seed, st
 its binarization and the model's noise. With the train state restored from the latest checkpoint,
 a resumed run therefore repeats an uninterrupted one exactly.
 """
+import json
 import os
 import time
 
@@ -31,6 +32,40 @@ def _first_bad(window):
   return window[bad_rows[0]][0], names[bad_cols[0]], values[bad_rows[0], bad_cols[0]]
 
 
+def hardware():
+  """What this process trains on, as results tables name it."""
+  device = jax.devices()[0]
+  info = {'platform': device.platform, 'device_kind': device.device_kind,
+          'device_count': jax.device_count(), 'process_count': jax.process_count(),
+          'cpu_count': os.cpu_count(),
+          'single_thread_xla': 'intra_op_parallelism_threads=1' in os.environ.get('XLA_FLAGS', '')}
+  try:
+    with open('/proc/cpuinfo') as f:
+      info['cpu_model'] = next(line.split(':', 1)[1].strip() for line in f
+                               if line.startswith('model name'))
+  except (OSError, StopIteration):
+    info['cpu_model'] = 'unknown'
+  return info
+
+
+def record_hardware(workdir):
+  """Appends this machine to WORKDIR/hardware.json unless it is there already (a run resumed
+  elsewhere lists every machine it trained on)."""
+  path = os.path.join(workdir, 'hardware.json')
+  entries = []
+  if os.path.exists(path):
+    try:
+      with open(path) as f:
+        entries = json.load(f)
+    except ValueError:
+      entries = []
+  current = hardware()
+  if current not in entries:
+    with open(path + '.tmp', 'w') as f:
+      json.dump(entries + [current], f, indent=2)
+    os.replace(path + '.tmp', path)
+
+
 def train_and_evaluate(config, workdir):
   validate_train_config(config)
   mesh = parallel.data_mesh()
@@ -40,6 +75,7 @@ def train_and_evaluate(config, workdir):
   experiment = experiments.for_config(config, mesh)
   os.makedirs(workdir, exist_ok=True)
   check_resumable(config, workdir)
+  record_hardware(workdir)
 
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
   state = checkpoints.restore_latest(mngr, experiment.init_state())
@@ -67,6 +103,9 @@ def train_and_evaluate(config, workdir):
       last = mngr.latest_step()
       where = (f'the last good checkpoint is step {last} in {mngr.directory}' if last is not None
                else 'no checkpoint was written')
+      with open(os.path.join(workdir, 'diverged.json'), 'w') as f:
+        json.dump({'step': int(bad[0]), 'metric': bad[1], 'value': float(bad[2]),
+                   'last_checkpoint': last}, f)
       raise TrainingDiverged(
           f'{bad[1]} became {bad[2]} at step {bad[0]}; training stopped and {where} (left '
           'intact). Lower the learning rate or check the data, then rerun the same command to '

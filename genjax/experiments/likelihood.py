@@ -9,7 +9,7 @@ import numpy as np
 from absl import logging
 
 from genjax import parallel, viz
-from genjax.data import load_split, on_device
+from genjax.data import load_split, on_device, subsets
 from genjax.errors import ConfigError
 from genjax.experiments import sample_eval
 from genjax.methods import iwae
@@ -23,8 +23,13 @@ def run_keys(seed):
 
 
 def load_mnist_vectors(config, split):
-  images, _ = load_split(config.data.name, split, config.data.source_dir,
-                         config.data.tfds_data_dir)
+  """The split as float vectors in [0, 1]; for 'train', the fixed class-balanced subset of
+  data.train_size images when that is set (genjax/data/subsets.py)."""
+  images, labels = load_split(config.data.name, split, config.data.source_dir,
+                              config.data.tfds_data_dir)
+  size = config.data.get('train_size')
+  if split == 'train' and size is not None:
+    images = images[subsets.class_balanced_subset(labels, size)]
   return on_device.to_unit_interval(images)
 
 
@@ -42,6 +47,22 @@ def validate(config):
        f'data.name={config.data.name!r}: the VAE/IWAE models are defined for MNIST.')
   need(config.optim.schedule in ('iwae_paper', 'constant'),
        f'optim.schedule={config.optim.schedule!r}: choose iwae_paper or constant.')
+  need(config.optim.get('name', 'adam') in iwae.OPTIMIZERS,
+       f'optim.name={config.optim.get("name")!r}: choose one of {iwae.OPTIMIZERS}.')
+  need(config.optim.learning_rate > 0,
+       f'optim.learning_rate={config.optim.learning_rate}: it must be positive.')
+  for field in ('momentum', 'rho', 'b1', 'b2'):
+    value = config.optim.get(field)
+    need(value is None or 0 <= value < 1, f'optim.{field}={value}: choose a value in [0, 1).')
+  need(config.optim.eps > 0, f'optim.eps={config.optim.eps}: it must be positive.')
+  latent_dim = config.model.get('latent_dim')
+  need(latent_dim is None or (isinstance(latent_dim, int) and latent_dim >= 1),
+       f'model.latent_dim={latent_dim!r}: the top layer needs >= 1 unit.')
+  size = config.data.get('train_size')
+  need(size is None or (isinstance(size, int) and 10 <= size <= 60000),
+       f'data.train_size={size!r}: choose 10..60000 training images, or None for all.')
+  need(size is None or size >= config.train.batch_size,
+       f'data.train_size={size} is smaller than train.batch_size={config.train.batch_size}.')
 
 
 class LikelihoodExperiment:
@@ -53,7 +74,7 @@ class LikelihoodExperiment:
     self.keys = dict(zip(('init', 'data', 'train', 'eval'), run_keys(config.seed)))
     self.bounds_key, self.grid_key = jax.random.split(self.keys['eval'])
     self.x_test = on_device.binarized_test_set(load_mnist_vectors(config, 'test'))
-    self.steps_per_epoch = 60000 // config.train.batch_size
+    self.steps_per_epoch = (config.data.get('train_size') or 60000) // config.train.batch_size
     if load_train:
       x_train = jax.device_put(load_mnist_vectors(config, 'train'),
                                parallel.replicated(self.mesh))
@@ -112,6 +133,7 @@ class LikelihoodExperiment:
     """ELBO, L_k at the training k, NLL with nll_num_samples, active units on the test set."""
     config, params = self.config, state.params
     nll_num_samples = nll_num_samples or config.eval.nll_num_samples
+    x_test = self.x_test[:config.eval.get('nll_test_examples') or len(self.x_test)]
     key = jax.random.fold_in(self.keys['eval'], 10**9)  # apart from training's eval keys
     nll_key, bound_key, au_key = jax.random.split(key, 3)
     t0 = time.monotonic()
@@ -123,15 +145,15 @@ class LikelihoodExperiment:
                      done, total, spent, spent * (total - done) / done)
 
     log_px, elbo = likelihood.importance_bounds(
-        self.model, params, self.x_test, nll_key, nll_num_samples, chunk=config.eval.nll_chunk,
+        self.model, params, x_test, nll_key, nll_num_samples, chunk=config.eval.nll_chunk,
         batch_size=config.eval.batch_size, progress=progress)
     nll_seconds = time.monotonic() - t0
     k = config.method.k
-    bound, _ = likelihood.importance_bounds(self.model, params, self.x_test, bound_key, k, chunk=k,
+    bound, _ = likelihood.importance_bounds(self.model, params, x_test, bound_key, k, chunk=k,
                                             batch_size=config.eval.batch_size)
-    units = likelihood.active_units(self.model, params, self.x_test, au_key,
+    units = likelihood.active_units(self.model, params, x_test, au_key,
                                     config.eval.active_units_threshold)
-    return {
+    result = {
         'elbo': float(np.mean(elbo)),
         'iwae_bound': float(np.mean(bound)),
         'nll': float(-np.mean(log_px)),
@@ -140,7 +162,26 @@ class LikelihoodExperiment:
         'elbo_num_samples': nll_num_samples,
         'iwae_bound_num_samples': k,
         'nll_num_samples': nll_num_samples,
-        'num_test_examples': int(len(self.x_test)),
+        'num_test_examples': int(len(x_test)),
         'test_binarization_seed': on_device.TEST_BINARIZATION_SEED,
         'nll_seconds': nll_seconds,
     }
+    n_train = config.eval.get('train_nll_examples')
+    if n_train:
+      result.update(self.train_likelihood(params, n_train, nll_num_samples))
+    return result
+
+  def train_likelihood(self, params, num_examples, nll_num_samples):
+    """ELBO and NLL on the first `num_examples` training images the run trained on (its
+    data.train_size subset), binarized once with a fixed key: beside the test numbers they show
+    how much the model overfits. `train_gap` = test NLL - train NLL is left to the reader's
+    table (both are in eval.json)."""
+    config = self.config
+    x = load_mnist_vectors(config, 'train')[:num_examples]
+    x = on_device.binarize(jax.random.key(on_device.TEST_BINARIZATION_SEED + 1), jnp.asarray(x))
+    key = jax.random.fold_in(self.keys['eval'], 10**9 + 2)
+    log_px, elbo = likelihood.importance_bounds(
+        self.model, params, x, key, nll_num_samples, chunk=config.eval.nll_chunk,
+        batch_size=config.eval.batch_size)
+    return {'train_elbo': float(np.mean(elbo)), 'train_nll': float(-np.mean(log_px)),
+            'num_train_examples': int(len(x))}

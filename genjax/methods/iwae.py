@@ -32,8 +32,12 @@ def objective_fn(name):
   return {'vae': elbo, 'iwae': iwae_bound}[name]
 
 
+OPTIMIZERS = ('adam', 'sgd', 'momentum', 'nesterov', 'rmsprop')
+
+
 def build_model(model_config):
-  return IWAEModel(stochastic_layers=model_config.stochastic_layers)
+  return IWAEModel(stochastic_layers=model_config.stochastic_layers,
+                   latent_dim=model_config.get('latent_dim'))
 
 
 def iwae_paper_schedule(steps_per_epoch, base_lr=1e-3):
@@ -46,12 +50,24 @@ def iwae_paper_schedule(steps_per_epoch, base_lr=1e-3):
 
 
 def make_optimizer(optim_config, steps_per_epoch):
+  """optim.name: 'adam' (the paper's: beta1 0.9, beta2 0.999, eps 1e-4), 'sgd' (plain),
+  'momentum' (heavy ball, coefficient optim.momentum), 'nesterov' (Nesterov momentum, the same
+  coefficient) or 'rmsprop' (squared-gradient average optim.rho, eps optim.eps); optim.schedule
+  scales any of them."""
   if optim_config.schedule == 'iwae_paper':
     lr = iwae_paper_schedule(steps_per_epoch, optim_config.learning_rate)
   else:
     lr = optim_config.learning_rate
-  # The paper's Adam: beta1 0.9, beta2 0.999, eps 1e-4.
-  return optax.adam(lr, b1=optim_config.b1, b2=optim_config.b2, eps=optim_config.eps)
+  name = optim_config.get('name', 'adam')
+  if name == 'adam':
+    return optax.adam(lr, b1=optim_config.b1, b2=optim_config.b2, eps=optim_config.eps)
+  if name == 'sgd':
+    return optax.sgd(lr)
+  if name in ('momentum', 'nesterov'):
+    return optax.sgd(lr, momentum=optim_config.get('momentum', 0.9), nesterov=name == 'nesterov')
+  if name == 'rmsprop':
+    return optax.rmsprop(lr, decay=optim_config.get('rho', 0.9), eps=optim_config.eps)
+  raise ValueError(f'optim.name must be one of {OPTIMIZERS}, got {name!r}')
 
 
 def create_train_state(key, model, tx, data_dim=784):

@@ -48,15 +48,27 @@ class MLP(nn.Module):
     return tuple(nn.Dense(n, kernel_init=init)(h) for n in self.out_sizes)
 
 
+def architecture(stochastic_layers, latent_dim=None):
+  """ARCHITECTURES[stochastic_layers], with the top layer's units set to latent_dim if given."""
+  if stochastic_layers not in ARCHITECTURES:
+    raise ValueError(f'stochastic_layers must be one of {sorted(ARCHITECTURES)}')
+  arch = ARCHITECTURES[stochastic_layers]
+  if latent_dim is None:
+    return arch
+  if latent_dim < 1:
+    raise ValueError(f'latent_dim must be >= 1, got {latent_dim}')
+  return arch[:-1] + ((arch[-1][0], latent_dim),)
+
+
 class IWAEModel(nn.Module):
-  """Encoder and decoder stacks; every method takes explicit PRNG keys."""
+  """Encoder and decoder stacks; every method takes explicit PRNG keys. `latent_dim` sets the
+  top stochastic layer's units (None: the paper's 50)."""
   stochastic_layers: int = 1
   data_dim: int = 784
+  latent_dim: int | None = None
 
   def setup(self):
-    if self.stochastic_layers not in ARCHITECTURES:
-      raise ValueError(f'stochastic_layers must be one of {sorted(ARCHITECTURES)}')
-    arch = ARCHITECTURES[self.stochastic_layers]
+    arch = architecture(self.stochastic_layers, self.latent_dim)
     # q(h_l | h_{l-1}) for l = 1..L, with h_0 = x.
     self.encoders = [MLP(hidden, (z, z)) for hidden, z in arch]
     # p(h_{l-1} | h_l) for l = L..2 (Gaussian), then p(x | h_1) (Bernoulli logits).
@@ -113,7 +125,7 @@ class IWAEModel(nn.Module):
   def sample(self, key, num_samples):
     """Ancestral samples from p: returns pixel probabilities [N, D] (the usual grid shows these)."""
     keys = jax.random.split(key, len(self.encoders))
-    top_dim = ARCHITECTURES[self.stochastic_layers][-1][1]
+    top_dim = architecture(self.stochastic_layers, self.latent_dim)[-1][1]
     h = jax.random.normal(keys[0], (num_samples, top_dim))
     for decoder, layer_key in zip(self.latent_decoders, keys[1:]):
       mean, log_std = decoder(h)

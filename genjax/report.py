@@ -1,0 +1,315 @@
+"""A sweep's runs as tables and figures: every number a study README shows is written here.
+
+`write_report(root, out)` reads each workdir under `root` through genjax.results and writes
+  results.csv   one row per run: the swept settings, seed, eval.json's metrics, the last logged
+                value of each curve, train seconds and hardware
+  summary.csv   one row per setting: n_seeds, and for each metric its mean, std (ddof=1) and the
+                95% bootstrap interval of the mean over seeds
+  table.md      the summary as the Markdown table a README embeds
+  summary.png   each metric per setting: seeds as dots, mean with its interval
+  curves.png    the sweep's curves over training: mean over seeds, band from min to max
+README.md in `out`, when it holds the markers `<!-- report:table -->` and `<!-- /report:table -->`,
+gets table.md put between them, so a README's table is always the file's.
+"""
+import csv
+import json
+import math
+import os
+
+import numpy as np
+
+from genjax import results
+from genjax.errors import GenjaxError
+
+BEGIN, END = '<!-- report:table -->', '<!-- /report:table -->'
+BOOTSTRAP_RESAMPLES = 10_000
+# eval.json entries that describe the evaluation rather than measure the model.
+_BOOKKEEPING = {'step', 'k', 'stochastic_layers', 'elbo_num_samples', 'iwae_bound_num_samples',
+                'nll_num_samples', 'num_test_examples', 'test_binarization_seed', 'nll_seconds',
+                'num_train_examples'}
+
+
+class ReportError(GenjaxError):
+  """A sweep root that cannot be reported."""
+
+
+def _flat(d, prefix=''):
+  out = {}
+  for k, v in d.items():
+    if isinstance(v, dict):
+      out.update(_flat(v, f'{prefix}{k}.'))
+    else:
+      out[prefix + k] = v
+  return out
+
+
+def _is_number(v):
+  return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _manifest(root):
+  path = os.path.join(root, 'sweep.json')
+  if not os.path.isfile(path):
+    return None
+  with open(path) as f:
+    return json.load(f)
+
+
+def hardware_label(run):
+  """'cpu: <processor> (N cores), 1 XLA thread' or 'gpu: NVIDIA H200 x1', from hardware.json."""
+  path = os.path.join(run.workdir, 'hardware.json')
+  if not os.path.isfile(path):
+    return 'unknown'
+  with open(path) as f:
+    entries = json.load(f)
+  labels = []
+  for h in entries if isinstance(entries, list) else [entries]:
+    if h.get('platform') == 'cpu':
+      threads = '1 XLA thread' if h.get('single_thread_xla') else 'all cores'
+      labels.append(f'cpu: {h.get("cpu_model", "?")} ({h.get("cpu_count", "?")} cores), {threads}')
+    else:
+      labels.append(f'{h.get("platform")}: {h.get("device_kind")} x{h.get("device_count")}')
+  return ' + '.join(dict.fromkeys(labels))
+
+
+def collect(root):
+  """(rows, setting columns, metric columns): one row per run under root."""
+  runs = results.find_runs(root)
+  if not runs:
+    raise ReportError(f'{root} holds no runs (no directory with a config.json under it). Run '
+                      'launch/sweep.py --root=... first.')
+  manifest = _manifest(root) or {}
+  configs = [_flat(r.config) for r in runs]
+  swept = manifest.get('swept_keys')
+  if not swept:  # without a manifest: the keys whose values differ between runs
+    ignored = {'seed', 'data.source_dir', 'data.tfds_data_dir', 'train.num_steps'}
+    keys = sorted({k for c in configs for k in c} - ignored)
+    swept = [k for k in keys if len({json.dumps(c.get(k)) for c in configs}) > 1
+             and not k.startswith('eval.')]
+  names = manifest.get('columns') or {}
+  setting_columns = [names.get(k, k) for k in swept]
+  wanted = manifest.get('metrics') or []
+  curves = manifest.get('curves') or []
+  rows = []
+  for run, config in zip(runs, configs):
+    row = {names.get(k, k): config.get(k) for k in swept}
+    row['seed'] = config.get('seed')
+    evaluation = run.eval or {}
+    keys = wanted or [k for k, v in evaluation.items() if _is_number(v) and k not in _BOOKKEEPING]
+    for k in keys:
+      row[k] = evaluation.get(k)
+    for key in curves:
+      try:
+        row[f'final_{key}'] = float(run.curve(key)[1][-1])
+      except results.ResultsError:
+        row[f'final_{key}'] = None
+    row['status'] = ('diverged' if os.path.exists(os.path.join(run.workdir, 'diverged.json'))
+                     else 'evaluated' if run.eval else 'not evaluated')
+    row['step'] = evaluation.get('step')
+    row['train_seconds'] = round(run.train_seconds(), 1)
+    row['hardware'] = hardware_label(run)
+    row['run'] = run.name
+    rows.append(row)
+  metric_columns = list(dict.fromkeys(
+      k for row in rows for k, v in row.items()
+      if k not in setting_columns and k not in ('seed', 'step', 'status', 'hardware', 'run')
+      and (v is None or _is_number(v))))
+  order = {json.dumps(r['setting'], sort_keys=True): i
+           for i, r in enumerate(manifest.get('runs', []))}
+
+  def sort_key(row):
+    setting = {k: row[names.get(k, k)] for k in swept}
+    return (order.get(json.dumps(setting, sort_keys=True), len(order)), json.dumps(
+        [row[c] for c in setting_columns]), row['seed'] if row['seed'] is not None else -1)
+
+  rows.sort(key=sort_key)
+  return rows, setting_columns, metric_columns
+
+
+def bootstrap_interval(values, resamples=BOOTSTRAP_RESAMPLES, level=0.95, seed=0):
+  """Percentile interval of the mean of `values` over resamples with replacement."""
+  values = np.asarray(values, np.float64)
+  if len(values) == 1:
+    return float(values[0]), float(values[0])
+  rng = np.random.default_rng(seed)
+  means = values[rng.integers(0, len(values), size=(resamples, len(values)))].mean(axis=1)
+  return (float(np.quantile(means, (1 - level) / 2)), float(np.quantile(means, (1 + level) / 2)))
+
+
+def summarize(rows, setting_columns, metric_columns):
+  """One dict per setting, in the rows' order: settings, n_seeds, METRIC_{mean,std,ci_low,ci_high}."""
+  groups = {}
+  for row in rows:
+    groups.setdefault(json.dumps([row[c] for c in setting_columns]), []).append(row)
+  summary = []
+  for members in groups.values():
+    out = {c: members[0][c] for c in setting_columns}
+    out['n_seeds'] = len(members)
+    out['n_diverged'] = sum(r['status'] == 'diverged' for r in members)
+    for m in metric_columns:
+      values = [r[m] for r in members if _is_number(r.get(m)) and math.isfinite(r[m])]
+      if not values:
+        out.update({f'{m}_mean': None, f'{m}_std': None, f'{m}_ci_low': None,
+                    f'{m}_ci_high': None})
+        continue
+      low, high = bootstrap_interval(values)
+      out[f'{m}_mean'] = float(np.mean(values))
+      out[f'{m}_std'] = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+      out[f'{m}_ci_low'], out[f'{m}_ci_high'] = low, high
+    summary.append(out)
+  return summary
+
+
+def _write_csv(path, rows, columns):
+  with open(path + '.tmp', 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=columns, lineterminator='\n')
+    writer.writeheader()
+    for row in rows:
+      writer.writerow({c: _format(row.get(c)) for c in columns})
+  os.replace(path + '.tmp', path)
+
+
+def _format(v):
+  if v is None:
+    return ''
+  if isinstance(v, float):
+    return f'{v:.8g}'
+  return v
+
+
+def _cell(mean, std, digits):
+  if mean is None:
+    return '–'
+  return f'{mean:.{digits}f} ± {std:.{digits}f}'
+
+
+def markdown_table(summary, setting_columns, metric_columns):
+  """Settings, then each metric as mean ± std over seeds, then n_seeds."""
+  shown = [m for m in metric_columns if m != 'train_seconds'] + ['train_seconds']
+  header = setting_columns + [m for m in shown] + ['seeds (diverged)']
+  lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+  for s in summary:
+    cells = [str(s[c]) for c in setting_columns]
+    for m in shown:
+      mean = s.get(f'{m}_mean')
+      digits = 0 if m == 'train_seconds' or (mean is not None and abs(mean) >= 1000) else 2
+      cells.append(_cell(mean, s.get(f'{m}_std'), digits))
+    cells.append(f"{s['n_seeds']} ({s['n_diverged']})" if s['n_diverged'] else str(s['n_seeds']))
+    lines.append('| ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def _label(summary_row, setting_columns):
+  return ', '.join(f'{c}={summary_row[c]}' for c in setting_columns)
+
+
+def plot_summary(path, rows, summary, setting_columns, metric_columns):
+  import matplotlib
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+  metrics = [m for m in metric_columns if m != 'train_seconds'][:4] or metric_columns[:1]
+  labels = [_label(s, setting_columns) for s in summary]
+  fig, axes = plt.subplots(len(metrics), 1, figsize=(max(6, 0.55 * len(summary) + 2),
+                                                     2.6 * len(metrics)), squeeze=False)
+  for ax, m in zip(axes[:, 0], metrics):
+    for i, s in enumerate(summary):
+      key = [s[c] for c in setting_columns]
+      values = [r[m] for r in rows if [r[c] for c in setting_columns] == key
+                and _is_number(r.get(m))]
+      ax.plot([i] * len(values), values, 'o', color='0.6', ms=4, zorder=1)
+      if s.get(f'{m}_mean') is not None:
+        ax.errorbar([i], [s[f'{m}_mean']], yerr=[[s[f'{m}_mean'] - s[f'{m}_ci_low']],
+                                                 [s[f'{m}_ci_high'] - s[f'{m}_mean']]],
+                    fmt='s', color='C0', capsize=4, zorder=2)
+    ax.set_ylabel(m)
+    ax.set_xticks(range(len(summary)))
+    ax.set_xticklabels(labels if ax is axes[-1, 0] else [], rotation=45, ha='right', fontsize=8)
+    ax.grid(alpha=0.3)
+  axes[0, 0].set_title('each seed (grey), mean and 95% bootstrap interval over seeds (blue)',
+                       fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def plot_curves(path, root, curves, rows, setting_columns):
+  import matplotlib
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+  groups = {}
+  for row in rows:
+    groups.setdefault(tuple(row[c] for c in setting_columns), []).append(row['run'])
+  fig, axes = plt.subplots(1, len(curves), figsize=(6.5 * len(curves), 4.2), squeeze=False)
+  for ax, key in zip(axes[0], curves):
+    for i, (setting, names) in enumerate(groups.items()):
+      series = []
+      for name in names:
+        try:
+          series.append(results.load_run(os.path.join(root, name)).curve(key))
+        except results.ResultsError:
+          pass
+      if not series:
+        continue
+      steps = sorted(set.intersection(*(set(s.tolist()) for s, _ in series)))
+      values = np.array([[dict(zip(s.tolist(), v.tolist()))[t] for t in steps]
+                         for s, v in series])
+      color = f'C{i % 10}'
+      label = ', '.join(f'{c}={v}' for c, v in zip(setting_columns, setting))
+      ax.plot(steps, values.mean(axis=0), color=color, label=f'{label} (n={len(series)})')
+      if len(series) > 1:
+        ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2)
+    ax.set_xlabel('step')
+    ax.set_ylabel(key)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+  fig.suptitle('mean over seeds; band: min to max over seeds', fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def update_readme(path, table):
+  """Puts `table` between the report markers of the README at `path`; False without markers."""
+  if not os.path.isfile(path):
+    return False
+  with open(path) as f:
+    text = f.read()
+  if BEGIN not in text or END not in text:
+    return False
+  head, rest = text.split(BEGIN, 1)
+  _, tail = rest.split(END, 1)
+  with open(path, 'w') as f:
+    f.write(f'{head}{BEGIN}\n{table}{END}{tail}')
+  return True
+
+
+def write_report(root, out):
+  """Writes the report files for the runs under root into out; returns their paths."""
+  rows, setting_columns, metric_columns = collect(root)
+  summary = summarize(rows, setting_columns, metric_columns)
+  os.makedirs(out, exist_ok=True)
+  written = []
+  path = os.path.join(out, 'results.csv')
+  _write_csv(path, rows, setting_columns + ['seed'] + metric_columns
+             + ['status', 'step', 'hardware', 'run'])
+  written.append(path)
+  path = os.path.join(out, 'summary.csv')
+  stats = [f'{m}_{s}' for m in metric_columns for s in ('mean', 'std', 'ci_low', 'ci_high')]
+  _write_csv(path, summary, setting_columns + ['n_seeds', 'n_diverged'] + stats)
+  written.append(path)
+  table = markdown_table(summary, setting_columns, metric_columns)
+  path = os.path.join(out, 'table.md')
+  with open(path, 'w') as f:
+    f.write(table)
+  written.append(path)
+  path = os.path.join(out, 'summary.png')
+  plot_summary(path, rows, summary, setting_columns, metric_columns)
+  written.append(path)
+  curves = (_manifest(root) or {}).get('curves') or []
+  if curves:
+    path = os.path.join(out, 'curves.png')
+    plot_curves(path, root, curves, rows, setting_columns)
+    written.append(path)
+  if update_readme(os.path.join(out, 'README.md'), table):
+    written.append(os.path.join(out, 'README.md'))
+  return written

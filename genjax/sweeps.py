@@ -1,0 +1,369 @@
+"""Sweeps: a family of runs written down as data, expanded into one workdir per run.
+
+A sweep file (configs/sweeps/NAME.py) defines `get_sweep()` returning a `Sweep`: a base config,
+the overrides every run shares, a list of settings (each a dict of overrides, built with `product`
+and `zip_settings`, concatenated with +) and the seeds. Each (setting, seed) is one run, trained
+with launch/train.py and scored with launch/evaluate.py in ROOT/<setting>,seed=<seed>. The
+workdir's own resume makes a sweep restartable: finished runs are skipped, unfinished ones resume
+from their last checkpoint, and a current eval.json is not recomputed.
+
+This module needs neither JAX nor the data: it plans and launches processes.
+"""
+import concurrent.futures
+import dataclasses
+import importlib.util
+import itertools
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from genjax.errors import ConfigError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# One XLA thread per run, so that --parallel=N runs share N cores without oversubscribing them.
+SINGLE_THREAD_XLA = '--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1'
+
+
+def product(axes):
+  """{key: [values]} -> every combination, as a list of override dicts (keys in the given order)."""
+  keys = list(axes)
+  return [dict(zip(keys, values)) for values in itertools.product(*(axes[k] for k in keys))]
+
+
+def zip_settings(axes):
+  """{key: [values]} with equal-length lists -> the i-th values of every key together."""
+  lengths = {len(v) for v in axes.values()}
+  if len(lengths) != 1:
+    raise ConfigError(f'zip_settings needs lists of one length; got {dict(zip(axes, lengths))}.')
+  return [dict(zip(axes, values)) for values in zip(*axes.values())]
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+  """A family of runs. `config` is a config file (optionally with :variant), relative to the
+  repository; `fixed` and each entry of `settings` are {dotted config key: value}."""
+  config: str
+  settings: list
+  seeds: tuple = (0, 1, 2)
+  fixed: dict = dataclasses.field(default_factory=dict)
+  columns: dict = dataclasses.field(default_factory=dict)  # dotted key -> report column name
+  metrics: tuple = ()  # eval.json keys the report keeps (empty: every number in eval.json)
+  curves: tuple = ()  # metrics.jsonl keys the report plots over training, with seed bands
+  eval_overrides: dict = dataclasses.field(default_factory=dict)  # launch/evaluate.py --config.eval.*
+  description: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+  name: str
+  workdir: str
+  setting: dict
+  seed: int
+  overrides: dict  # fixed, then the setting, then the seed
+
+  def train_command(self, config_path, python='python'):
+    args = [python, 'launch/train.py', f'--config={config_path}', f'--workdir={self.workdir}']
+    args += [f'--config.{k}={_flag_value(v)}' for k, v in self.overrides.items()]
+    return args
+
+  def eval_command(self, eval_overrides, python='python'):
+    args = [python, 'launch/evaluate.py', f'--workdir={self.workdir}']
+    args += [f'--config.eval.{k}={_flag_value(v)}' for k, v in eval_overrides.items()]
+    return args
+
+
+def _flag_value(value):
+  if isinstance(value, bool):
+    return 'true' if value else 'false'
+  if isinstance(value, (list, tuple)):
+    return ','.join(str(v) for v in value)
+  return str(value)
+
+
+def load_sweep(path):
+  """The Sweep that `path` (a configs/sweeps/*.py file) defines, checked."""
+  if not os.path.isfile(path):
+    raise ConfigError(f'sweep file {path!r} does not exist; sweeps live in configs/sweeps/.')
+  spec = importlib.util.spec_from_file_location(f'_genjax_sweep_{abs(hash(path))}', path)
+  module = importlib.util.module_from_spec(spec)
+  try:
+    spec.loader.exec_module(module)
+  except Exception as e:  # noqa: BLE001 -- the user's file: say where and what, in one line
+    raise ConfigError(f'sweep file {path} could not be loaded: {type(e).__name__}: {e}') from None
+  if not hasattr(module, 'get_sweep'):
+    raise ConfigError(f'sweep file {path} defines no get_sweep() returning a genjax.sweeps.Sweep.')
+  try:
+    sweep = module.get_sweep()
+  except Exception as e:  # noqa: BLE001 -- as above
+    raise ConfigError(f'{path}: get_sweep() failed: {type(e).__name__}: {e}') from None
+  if not isinstance(sweep, Sweep):
+    raise ConfigError(f'{path}: get_sweep() returned {type(sweep).__name__}, not a Sweep.')
+  if not sweep.settings or not sweep.seeds:
+    raise ConfigError(f'{path}: a sweep needs at least one setting and one seed.')
+  if len(set(sweep.seeds)) != len(sweep.seeds):
+    raise ConfigError(f'{path}: seeds {sweep.seeds} repeat a seed.')
+  keys = [json.dumps(s, sort_keys=True) for s in sweep.settings]
+  if len(set(keys)) != len(keys):
+    raise ConfigError(f'{path}: two settings are the same; each run must differ.')
+  for setting in sweep.settings:
+    if 'seed' in setting or 'seed' in sweep.fixed:
+      raise ConfigError(f'{path}: seeds are set by Sweep.seeds, not by an override.')
+  return sweep
+
+
+def sweep_name(path):
+  return os.path.splitext(os.path.basename(path))[0]
+
+
+def _short_names(settings):
+  """The last part of each swept key, or the whole dotted key where two last parts collide."""
+  keys = list(dict.fromkeys(k for s in settings for k in s))
+  last = [k.rsplit('.', 1)[-1] for k in keys]
+  return {k: (short if last.count(short) == 1 else k) for k, short in zip(keys, last)}
+
+
+def expand(sweep, root):
+  """One RunSpec per (setting, seed), named by its overrides: ROOT/k=50,name=iwae,seed=0."""
+  short = _short_names(sweep.settings)
+  runs = []
+  for setting in sweep.settings:
+    label = ','.join(f'{short[k]}={_flag_value(v)}' for k, v in setting.items())
+    for seed in sweep.seeds:
+      name = f'{label},seed={seed}' if label else f'seed={seed}'
+      overrides = {**sweep.fixed, **setting, 'seed': seed}
+      runs.append(RunSpec(name=name, workdir=os.path.join(root, name), setting=dict(setting),
+                          seed=seed, overrides=overrides))
+  return runs
+
+
+def build_config(sweep, overrides):
+  """The run's ConfigDict, built as launch/train.py builds it (config file, then overrides), so
+  that a misspelt key or a wrong type stops the sweep before any run starts."""
+  path, _, variant = sweep.config.partition(':')
+  full = path if os.path.isabs(path) else os.path.join(REPO, path)
+  if not os.path.isfile(full):
+    raise ConfigError(f'the sweep\'s base config {path!r} does not exist.')
+  spec = importlib.util.spec_from_file_location(f'_genjax_cfg_{abs(hash(full))}', full)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  config = module.get_config(variant) if variant else module.get_config()
+  for key, value in overrides.items():
+    parent, _, field = key.rpartition('.')
+    node = config
+    for part in parent.split('.') if parent else []:
+      if part not in node:
+        raise ConfigError(f'override {key}={value!r}: {sweep.config} has no field {key}.')
+      node = node[part]
+    if field not in node:
+      raise ConfigError(f'override {key}={value!r}: {sweep.config} has no field {key}.')
+    try:
+      node[field] = value
+    except TypeError as e:
+      raise ConfigError(f'override {key}={value!r}: {e}') from None
+  return config
+
+
+# ---- the state of a run on disk ------------------------------------------------------------
+
+def _checkpoint_steps(workdir):
+  """Steps of the finished Orbax checkpoints (unfinished writes carry a tmp suffix)."""
+  directory = os.path.join(workdir, 'checkpoints')
+  if not os.path.isdir(directory):
+    return []
+  return sorted(int(d) for d in os.listdir(directory) if d.isdigit())
+
+
+def run_state(spec, num_steps, eval_overrides):
+  """'new', 'partial' (resume), 'trained' (evaluate), 'done', or 'diverged' (training stopped
+  at a non-finite loss; rerunning would repeat it, so it counts as a finished result)."""
+  if os.path.exists(os.path.join(spec.workdir, 'diverged.json')):
+    return 'diverged'
+  steps = _checkpoint_steps(spec.workdir)
+  if not steps:
+    return 'new' if not os.path.exists(os.path.join(spec.workdir, 'config.json')) else 'partial'
+  if steps[-1] < num_steps:
+    return 'partial'
+  try:
+    with open(os.path.join(spec.workdir, 'eval.json')) as f:
+      result = json.load(f)
+  except (OSError, ValueError):
+    return 'trained'
+  settings = result.get('eval_config') or {}
+  current = result.get('step') == steps[-1] and all(
+      settings.get(k) == v for k, v in eval_overrides.items())
+  return 'done' if current else 'trained'
+
+
+def describe(sweep_path, sweep, runs, states):
+  counts = {s: sum(1 for v in states.values() if v == s)
+            for s in ('done', 'diverged', 'trained', 'partial', 'new')}
+  return (f'sweep {sweep_name(sweep_path)}: {len(runs)} runs ({len(sweep.settings)} settings x '
+          f'{len(sweep.seeds)} seeds): {counts["done"]} done, {counts["diverged"]} diverged, '
+          f'{counts["trained"]} to evaluate, {counts["partial"]} to resume, {counts["new"]} to '
+          'start')
+
+
+def write_manifest(sweep_path, sweep, runs, root):
+  """ROOT/sweep.json: what the report needs to label runs (swept keys, column names, metrics)."""
+  os.makedirs(root, exist_ok=True)
+  manifest = {
+      'sweep': sweep_name(sweep_path), 'sweep_file': os.path.relpath(sweep_path, REPO)
+      if os.path.isabs(sweep_path) else sweep_path,
+      'config': sweep.config, 'fixed': sweep.fixed, 'seeds': list(sweep.seeds),
+      'swept_keys': list(dict.fromkeys(k for s in sweep.settings for k in s)),
+      'columns': sweep.columns, 'metrics': list(sweep.metrics), 'curves': list(sweep.curves),
+      'eval_overrides': sweep.eval_overrides, 'description': sweep.description,
+      'runs': [{'name': r.name, 'setting': r.setting, 'seed': r.seed} for r in runs]}
+  path = os.path.join(root, 'sweep.json')
+  with open(path + '.tmp', 'w') as f:
+    json.dump(manifest, f, indent=2)
+  os.replace(path + '.tmp', path)
+
+
+# ---- running ---------------------------------------------------------------------------------
+
+class _Children:
+  """The processes running now, so that a Ctrl-C or SIGTERM stops them all."""
+
+  def __init__(self):
+    self.lock = threading.Lock()
+    self.procs = set()
+    self.stopping = False
+
+  def run(self, args, log, env):
+    with self.lock:
+      if self.stopping:
+        return None
+      proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO,
+                              start_new_session=True)
+      self.procs.add(proc)
+    try:
+      return proc.wait()
+    finally:
+      with self.lock:
+        self.procs.discard(proc)
+
+  def stop(self):
+    with self.lock:
+      self.stopping = True
+      for proc in self.procs:
+        try:
+          os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+          pass
+
+
+def _last_error(log_path):
+  try:
+    with open(log_path, errors='replace') as f:
+      lines = [line.strip() for line in f if line.strip()]
+  except OSError:
+    return 'no log'
+  errors = [line for line in lines if line.startswith('error:')]
+  return (errors or lines or ['no output'])[-1][:300]
+
+
+def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.stdout):
+  """Trains and evaluates every run of the sweep not yet done; returns the number that failed."""
+  sweep = load_sweep(sweep_path)
+  runs = expand(sweep, root)
+  configs = {r.name: build_config(sweep, r.overrides) for r in runs}  # fails before any work
+  python = python or sys.executable
+  if dry_run:
+    prefix = f'XLA_FLAGS="{SINGLE_THREAD_XLA}" ' if parallel > 1 else ''
+    for r in runs:
+      train = shlex.join(r.train_command(sweep.config, 'python'))
+      evaluate = shlex.join(r.eval_command(sweep.eval_overrides, 'python'))
+      print(f'{prefix}{train} && {prefix}{evaluate}', file=out)
+    return 0
+
+  states = {r.name: run_state(r, configs[r.name].train.num_steps, sweep.eval_overrides)
+            for r in runs}
+  print(describe(sweep_path, sweep, runs, states), flush=True, file=out)
+  write_manifest(sweep_path, sweep, runs, root)
+  os.makedirs(os.path.join(root, 'logs'), exist_ok=True)
+  env = dict(os.environ)
+  if parallel > 1:
+    env['XLA_FLAGS'] = f'{env.get("XLA_FLAGS", "")} {SINGLE_THREAD_XLA}'.strip()
+  todo = [r for r in runs if states[r.name] not in ('done', 'diverged')]
+  children = _Children()
+  lock = threading.Lock()
+  finished, failed, started = [0], [], time.monotonic()
+  durations = []
+
+  def one(r):
+    log_path = os.path.join(root, 'logs', f'{r.name}.log')
+    t0 = time.monotonic()
+    with open(log_path, 'a') as log:
+      if states[r.name] in ('new', 'partial'):
+        rc = children.run(r.train_command(sweep.config, python), log, env)
+        if rc != 0 and os.path.exists(os.path.join(r.workdir, 'diverged.json')):
+          return r, 0, t0, log_path, 'diverged'
+        if rc != 0:
+          return r, rc, t0, log_path, 'training'
+      rc = children.run(r.eval_command(sweep.eval_overrides, python), log, env)
+      return r, rc, t0, log_path, 'evaluation'
+
+  def report(result):
+    r, rc, t0, log_path, stage = result
+    with lock:
+      finished[0] += 1
+      seconds = time.monotonic() - t0
+      left = len(todo) - finished[0]
+      if rc == 0:
+        durations.append(seconds)
+        mean = sum(durations) / len(durations)
+        eta = mean * left / max(1, min(parallel, left)) if left else 0
+        what = 'diverged (kept as a result) after' if stage == 'diverged' else 'done in'
+        print(f'[{len(runs) - len(todo) + finished[0]}/{len(runs)}] {r.name}: {what} '
+              f'{seconds:.0f} s; {left} left, ETA {_duration(eta)}', flush=True, file=out)
+      elif rc is not None:
+        failed.append(r.name)
+        print(f'[{len(runs) - len(todo) + finished[0]}/{len(runs)}] {r.name}: {stage} failed '
+              f'(exit {rc}): {_last_error(log_path)} (log: {log_path})', flush=True, file=out)
+
+  def on_signal(signum, frame):
+    del frame
+    children.stop()
+    raise KeyboardInterrupt(signum)
+
+  previous = signal.signal(signal.SIGTERM, on_signal)
+  try:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+      futures = [pool.submit(one, r) for r in todo]
+      try:
+        for future in concurrent.futures.as_completed(futures):
+          report(future.result())
+      except KeyboardInterrupt:
+        children.stop()
+        for f in futures:
+          f.cancel()
+        raise
+  except KeyboardInterrupt:
+    left = len(todo) - finished[0]
+    print(f'stopped after {_duration(time.monotonic() - started)}: {left} run(s) not finished; '
+          'rerun the same command to resume them.', flush=True, file=out)
+    raise
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+  if failed:
+    print(f'{len(failed)} run(s) failed: {", ".join(failed)}; their logs are in {root}/logs. '
+          'Rerun the same command after fixing the cause: finished runs are skipped.', file=out)
+  else:
+    print(f'sweep {sweep_name(sweep_path)}: all {len(runs)} runs done in {root} '
+          f'({_duration(time.monotonic() - started)}).', file=out)
+  return len(failed)
+
+
+def _duration(seconds):
+  seconds = int(round(seconds))
+  if seconds < 120:
+    return f'{seconds} s'
+  if seconds < 7200:
+    return f'{seconds / 60:.0f} min'
+  return f'{seconds / 3600:.1f} h'

@@ -1,0 +1,130 @@
+"""The sweep report: rows per run, statistics over seeds checked against numpy/scipy, diverged
+runs kept, the README table put between its markers."""
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+import scipy.stats
+
+from genjax import report
+
+
+def make_run(root, name, config, eval_result=None, metrics=(), diverged=False):
+  d = os.path.join(root, name)
+  os.makedirs(d)
+  with open(os.path.join(d, 'config.json'), 'w') as f:
+    json.dump(config, f)
+  with open(os.path.join(d, 'metrics.jsonl'), 'w') as f:
+    for row in metrics:
+      f.write(json.dumps(row) + '\n')
+  if eval_result is not None:
+    with open(os.path.join(d, 'eval.json'), 'w') as f:
+      json.dump(eval_result, f)
+  if diverged:
+    with open(os.path.join(d, 'diverged.json'), 'w') as f:
+      json.dump({'step': 10}, f)
+  return d
+
+
+@pytest.fixture
+def sweep_root(tmp_path):
+  root = str(tmp_path / 'root')
+  nll = {('sgd', 0): 101.0, ('sgd', 1): 103.5, ('sgd', 2): 99.0,
+         ('adam', 0): 90.25, ('adam', 1): 91.0, ('adam', 2): None}
+  runs = []
+  for (opt, seed), value in nll.items():
+    name = f'optim.name={opt},seed={seed}'
+    config = {'seed': seed, 'optim': {'name': opt, 'learning_rate': 1e-3}, 'train': {}}
+    metrics = [{'step': 50, 'steps_per_sec': 10.0, 'test/elbo': -120.0 + seed},
+               {'step': 100, 'steps_per_sec': 25.0, 'test/elbo': -110.0 - seed}]
+    make_run(root, name, config, None if value is None else
+             {'step': 100, 'nll': value, 'active_units': 20 + seed, 'nll_num_samples': 5000},
+             metrics, diverged=value is None)
+    runs.append({'name': name, 'setting': {'optim.name': opt}, 'seed': seed})
+  with open(os.path.join(root, 'sweep.json'), 'w') as f:
+    json.dump({'swept_keys': ['optim.name'], 'columns': {'optim.name': 'optimizer'},
+               'metrics': ['nll', 'active_units'], 'curves': ['test/elbo'], 'runs': runs}, f)
+  return root, nll
+
+
+def read_csv(path):
+  with open(path) as f:
+    return list(csv.DictReader(f))
+
+
+def test_bootstrap_interval_matches_scipy():
+  values = np.random.default_rng(3).normal(100.0, 2.0, size=12)
+  low, high = report.bootstrap_interval(values)
+  ref = scipy.stats.bootstrap((values,), np.mean, n_resamples=50_000, method='percentile',
+                              random_state=1).confidence_interval
+  # Two Monte Carlo estimates of the same quantiles: they agree to a few hundredths here,
+  # while the interval is ~2.2 wide.
+  assert low == pytest.approx(ref.low, abs=0.06)
+  assert high == pytest.approx(ref.high, abs=0.06)
+  assert values.min() <= low < values.mean() < high <= values.max()
+  assert report.bootstrap_interval([4.0]) == (4.0, 4.0)
+
+
+def test_report_rows_summary_and_table(sweep_root, tmp_path):
+  root, nll = sweep_root
+  out = str(tmp_path / 'out')
+  readme = os.path.join(out, 'README.md')
+  os.makedirs(out)
+  with open(readme, 'w') as f:
+    f.write(f'# Study\n\nText before.\n\n{report.BEGIN}\nstale table\n{report.END}\n\nAfter.\n')
+  written = report.write_report(root, out)
+  assert readme in written
+
+  rows = read_csv(os.path.join(out, 'results.csv'))
+  assert [(r['optimizer'], r['seed']) for r in rows] == [
+      ('sgd', '0'), ('sgd', '1'), ('sgd', '2'), ('adam', '0'), ('adam', '1'), ('adam', '2')]
+  for r in rows:
+    expected = nll[(r['optimizer'], int(r['seed']))]
+    assert (r['nll'] == '') == (expected is None)
+    assert r['status'] == ('diverged' if expected is None else 'evaluated')
+    if expected is not None:
+      assert float(r['nll']) == expected
+    # 50 steps at 10/s, then 50 at 25/s
+    assert float(r['train_seconds']) == pytest.approx(7.0)
+    assert float(r['final_test/elbo']) == -110.0 - int(r['seed'])
+
+  summary = {s['optimizer']: s for s in read_csv(os.path.join(out, 'summary.csv'))}
+  sgd = np.array([101.0, 103.5, 99.0])
+  assert float(summary['sgd']['nll_mean']) == pytest.approx(sgd.mean())
+  assert float(summary['sgd']['nll_std']) == pytest.approx(np.std(sgd, ddof=1), rel=1e-5)
+  assert float(summary['sgd']['nll_ci_low']) >= sgd.min()
+  assert float(summary['sgd']['nll_ci_high']) <= sgd.max()
+  assert (summary['sgd']['n_seeds'], summary['sgd']['n_diverged']) == ('3', '0')
+  assert (summary['adam']['n_seeds'], summary['adam']['n_diverged']) == ('3', '1')
+  assert float(summary['adam']['nll_mean']) == pytest.approx(90.625)  # the two finished seeds
+
+  table = open(os.path.join(out, 'table.md')).read()
+  assert '| sgd | 101.17 ± 2.25 |' in table
+  assert '3 (1)' in table  # adam: three seeds, one diverged
+  text = open(readme).read()
+  assert 'stale table' not in text and table in text
+  assert text.startswith('# Study\n\nText before.') and text.endswith('\n\nAfter.\n')
+  for figure in ('summary.png', 'curves.png'):
+    assert os.path.getsize(os.path.join(out, figure)) > 5_000
+
+
+def test_report_without_manifest_finds_the_swept_keys(tmp_path):
+  root = str(tmp_path / 'root')
+  for k in (1, 5):
+    for seed in (0, 1):
+      make_run(root, f'k{k}s{seed}', {'seed': seed, 'method': {'k': k, 'name': 'iwae'},
+                                      'data': {'source_dir': f'/d{seed}'}},
+               {'step': 10, 'nll': 100.0 - k - seed})
+  rows, settings, metrics = report.collect(root)
+  assert settings == ['method.k']
+  assert 'nll' in metrics and 'step' not in metrics
+  summary = report.summarize(rows, settings, metrics)
+  assert [(s['method.k'], s['n_seeds'], s['nll_mean']) for s in summary] == [
+      (1, 2, 98.5), (5, 2, 94.5)]
+
+
+def test_report_of_an_empty_root_is_one_error(tmp_path):
+  with pytest.raises(report.ReportError, match='holds no runs'):
+    report.collect(str(tmp_path))
