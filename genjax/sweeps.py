@@ -288,6 +288,10 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
   write_manifest(sweep_path, sweep, runs, root)
   os.makedirs(os.path.join(root, 'logs'), exist_ok=True)
   env = dict(os.environ)
+  # Every run of a sweep compiles the same programs: XLA's persistent cache compiles them once.
+  cache = os.environ.get('GENJAX_CACHE_DIR') or os.path.expanduser('~/.cache/genjax')
+  env.setdefault('JAX_COMPILATION_CACHE_DIR', os.path.join(cache, 'jax_compilation'))
+  env.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
   if parallel > 1:
     env['XLA_FLAGS'] = f'{env.get("XLA_FLAGS", "")} {SINGLE_THREAD_XLA}'.strip()
   todo = [r for r in runs if states[r.name] not in ('done', 'diverged')]
