@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from genjax import results
+from genjax.configs_check import flat_dict
 from genjax.errors import GenjaxError
 
 BEGIN, END = '<!-- report:table -->', '<!-- /report:table -->'
@@ -31,16 +32,6 @@ _BOOKKEEPING = {'step', 'k', 'stochastic_layers', 'elbo_num_samples', 'iwae_boun
 
 class ReportError(GenjaxError):
   """A sweep root that cannot be reported."""
-
-
-def _flat(d, prefix=''):
-  out = {}
-  for k, v in d.items():
-    if isinstance(v, dict):
-      out.update(_flat(v, f'{prefix}{k}.'))
-    else:
-      out[prefix + k] = v
-  return out
 
 
 def _is_number(v):
@@ -79,7 +70,7 @@ def collect(root):
     raise ReportError(f'{root} holds no runs (no directory with a config.json under it). Run '
                       'launch/sweep.py --root=... first.')
   manifest = _manifest(root) or {}
-  configs = [_flat(r.config) for r in runs]
+  configs = [flat_dict(r.config) for r in runs]
   swept = manifest.get('swept_keys')
   if not swept:  # without a manifest: the keys whose values differ between runs
     ignored = {'seed', 'data.source_dir', 'data.tfds_data_dir', 'train.num_steps'}
@@ -203,11 +194,13 @@ def _label(summary_row, setting_columns):
   return ', '.join(f'{c}={summary_row[c]}' for c in setting_columns)
 
 
-def plot_summary(path, rows, summary, setting_columns, metric_columns):
+def plot_summary(path, rows, summary, setting_columns, metric_columns, spec=None):
   import matplotlib
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt
   metrics = [m for m in metric_columns if m != 'train_seconds'][:4] or metric_columns[:1]
+  if spec and spec.get('x') in setting_columns:
+    return _plot_against_x(plt, path, rows, summary, setting_columns, metrics, spec)
   labels = [_label(s, setting_columns) for s in summary]
   fig, axes = plt.subplots(len(metrics), 1, figsize=(max(6, 0.55 * len(summary) + 2),
                                                      2.6 * len(metrics)), squeeze=False)
@@ -230,6 +223,60 @@ def plot_summary(path, rows, summary, setting_columns, metric_columns):
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
+
+
+def _plot_against_x(plt, path, rows, summary, setting_columns, metrics, spec):
+  """Each metric against a numeric swept column, one line per value of `hue`: seeds as dots,
+  the mean with its 95% bootstrap interval as a band."""
+  x = spec['x']
+  hue = spec.get('hue') or []
+  hue = [hue] if isinstance(hue, str) else list(hue)
+  groups = {}
+  for s in summary:
+    groups.setdefault(', '.join(f'{h}={s[h]}' for h in hue), []).append(s)
+  fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 3.8), squeeze=False)
+  for ax, m in zip(axes[0], metrics):
+    for i, (label, members) in enumerate(groups.items()):
+      members = sorted(members, key=lambda s: s[x])
+      color = f'C{i % 10}'
+      for s in members:
+        seeds = [r[m] for r in rows if all(r[c] == s[c] for c in setting_columns)
+                 and _is_number(r.get(m))]
+        ax.plot([s[x]] * len(seeds), seeds, '.', color=color, alpha=0.5)
+      done = [s for s in members if s.get(f'{m}_mean') is not None]
+      xs = [s[x] for s in done]
+      ax.plot(xs, [s[f'{m}_mean'] for s in done], '-o', color=color, ms=4,
+              label=label or None)
+      ax.fill_between(xs, [s[f'{m}_ci_low'] for s in done], [s[f'{m}_ci_high'] for s in done],
+                      color=color, alpha=0.15)
+    if spec.get('logx'):
+      ax.set_xscale('log')
+    ax.set_xlabel(x)
+    ax.set_ylabel(m)
+    ax.grid(alpha=0.3)
+    if hue:
+      ax.legend(fontsize=7)
+  fig.suptitle('dots: seeds; line: mean over seeds; band: 95% bootstrap interval of the mean',
+               fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def copy_runs(root, dest):
+  """The small files of each run under root (config, metrics, eval, hardware, divergence; no
+  checkpoints) and the sweep manifest, into dest: what a committed report is regenerated from."""
+  import shutil
+  kept = ('config.json', 'metrics.jsonl', 'eval.json', 'hardware.json', 'diverged.json')
+  os.makedirs(dest, exist_ok=True)
+  if os.path.isfile(os.path.join(root, 'sweep.json')):
+    shutil.copy2(os.path.join(root, 'sweep.json'), os.path.join(dest, 'sweep.json'))
+  for run in results.find_runs(root):
+    target = os.path.join(dest, os.path.relpath(run.workdir, root))
+    os.makedirs(target, exist_ok=True)
+    for name in kept:
+      if os.path.isfile(os.path.join(run.workdir, name)):
+        shutil.copy2(os.path.join(run.workdir, name), os.path.join(target, name))
 
 
 def plot_curves(path, root, curves, rows, setting_columns):
@@ -303,7 +350,13 @@ def write_report(root, out):
     f.write(table)
   written.append(path)
   path = os.path.join(out, 'summary.png')
-  plot_summary(path, rows, summary, setting_columns, metric_columns)
+  names = (_manifest(root) or {}).get('columns') or {}
+  spec = dict((_manifest(root) or {}).get('plot') or {})
+  if spec.get('x'):
+    spec['x'] = names.get(spec['x'], spec['x'])
+  hue = spec.get('hue') or []
+  spec['hue'] = [names.get(h, h) for h in ([hue] if isinstance(hue, str) else hue)]
+  plot_summary(path, rows, summary, setting_columns, metric_columns, spec)
   written.append(path)
   curves = (_manifest(root) or {}).get('curves') or []
   if curves:

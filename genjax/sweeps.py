@@ -55,6 +55,9 @@ class Sweep:
   metrics: tuple = ()  # eval.json keys the report keeps (empty: every number in eval.json)
   curves: tuple = ()  # metrics.jsonl keys the report plots over training, with seed bands
   eval_overrides: dict = dataclasses.field(default_factory=dict)  # launch/evaluate.py --config.eval.*
+  # How summary.png draws the metrics: {'x': swept key (numeric), 'hue': swept key, 'logx': bool};
+  # empty: one point per setting.
+  plot: dict = dataclasses.field(default_factory=dict)
   description: str = ''
 
 
@@ -217,7 +220,8 @@ def write_manifest(sweep_path, sweep, runs, root):
       'config': sweep.config, 'fixed': sweep.fixed, 'seeds': list(sweep.seeds),
       'swept_keys': list(dict.fromkeys(k for s in sweep.settings for k in s)),
       'columns': sweep.columns, 'metrics': list(sweep.metrics), 'curves': list(sweep.curves),
-      'eval_overrides': sweep.eval_overrides, 'description': sweep.description,
+      'eval_overrides': sweep.eval_overrides, 'plot': sweep.plot,
+      'description': sweep.description,
       'runs': [{'name': r.name, 'setting': r.setting, 'seed': r.seed} for r in runs]}
   path = os.path.join(root, 'sweep.json')
   with open(path + '.tmp', 'w') as f:
@@ -258,6 +262,19 @@ class _Children:
           pass
 
 
+def _prepare_data(config, python, env):
+  """Prepares the dataset once, before parallel runs would each start preparing it."""
+  code = ('import sys; from genjax.data import load_split; '
+          '[load_split(sys.argv[1], s, sys.argv[2] or None, sys.argv[3] or None) '
+          'for s in ("train", "test")]')
+  result = subprocess.run([python, '-c', code, config.data.name, config.data.source_dir or '',
+                           config.data.tfds_data_dir or ''], cwd=REPO, env=env,
+                          capture_output=True, text=True)
+  if result.returncode != 0:
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    raise ConfigError(f'the data could not be prepared: {lines[-1] if lines else "no output"}')
+
+
 def _last_error(log_path):
   try:
     with open(log_path, errors='replace') as f:
@@ -295,6 +312,8 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
   if parallel > 1:
     env['XLA_FLAGS'] = f'{env.get("XLA_FLAGS", "")} {SINGLE_THREAD_XLA}'.strip()
   todo = [r for r in runs if states[r.name] not in ('done', 'diverged')]
+  if parallel > 1 and any(states[r.name] in ('new', 'partial') for r in todo):
+    _prepare_data(configs[todo[0].name], python, env)
   children = _Children()
   lock = threading.Lock()
   finished, failed, started = [0], [], time.monotonic()

@@ -10,13 +10,23 @@ from absl import flags
 FLAGS = flags.FLAGS
 flags.DEFINE_string('root', None, 'A sweep root (launch/sweep.py --root) or any directory of runs.')
 flags.DEFINE_string('out', None, 'Where the tables and figures go (default: the root).')
+flags.DEFINE_bool('copy_runs', False, 'First copy each run\'s small files (no checkpoints) to '
+                  'OUT/runs and report from there, so the committed tables regenerate from '
+                  'committed files: launch/report.py --root=OUT/runs --out=OUT.')
 flags.mark_flags_as_required(['root'])
 
 
 def main(argv):
   del argv
+  import os
+
   from genjax import report
-  written = report.write_report(FLAGS.root, FLAGS.out or FLAGS.root)
+  out = FLAGS.out or FLAGS.root
+  root = FLAGS.root
+  if FLAGS.copy_runs:
+    root = os.path.join(out, 'runs')
+    report.copy_runs(FLAGS.root, root)
+  written = report.write_report(root, out)
   for path in written:
     print(path)
 

@@ -128,3 +128,32 @@ def test_report_without_manifest_finds_the_swept_keys(tmp_path):
 def test_report_of_an_empty_root_is_one_error(tmp_path):
   with pytest.raises(report.ReportError, match='holds no runs'):
     report.collect(str(tmp_path))
+
+
+def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
+  root = str(tmp_path / 'root')
+  runs = []
+  for name in ('vae', 'iwae'):
+    for k in (1, 5, 50):
+      for seed in (0, 1, 2):
+        run = f'name={name},k={k},seed={seed}'
+        make_run(root, run, {'seed': seed, 'method': {'k': k, 'name': name}},
+                 {'step': 10, 'nll': 100.0 - (name == 'iwae') * k / 10 + seed},
+                 [{'step': 10, 'steps_per_sec': 2.0}])
+        os.makedirs(os.path.join(root, run, 'checkpoints', '10'))
+        runs.append({'name': run, 'setting': {'method.name': name, 'method.k': k}, 'seed': seed})
+  with open(os.path.join(root, 'sweep.json'), 'w') as f:
+    json.dump({'swept_keys': ['method.name', 'method.k'],
+               'columns': {'method.name': 'method', 'method.k': 'k'}, 'metrics': ['nll'],
+               'plot': {'x': 'method.k', 'hue': 'method.name', 'logx': True}, 'runs': runs}, f)
+  first = str(tmp_path / 'first')
+  report.write_report(root, first)
+  copy = str(tmp_path / 'copy')
+  report.copy_runs(root, os.path.join(copy, 'runs'))
+  assert not os.path.exists(os.path.join(copy, 'runs', 'name=vae,k=1,seed=0', 'checkpoints'))
+  report.write_report(os.path.join(copy, 'runs'), copy)
+  for name in ('results.csv', 'summary.csv', 'table.md'):
+    assert open(os.path.join(first, name)).read() == open(os.path.join(copy, name)).read()
+  summary = {(s['method'], s['k']): s for s in read_csv(os.path.join(copy, 'summary.csv'))}
+  assert float(summary[('iwae', '50')]['nll_mean']) == pytest.approx(96.0)
+  assert os.path.getsize(os.path.join(copy, 'summary.png')) > 5_000

@@ -24,4 +24,5 @@ def get_sweep():
       columns={'method.name': 'method', 'method.k': 'k', 'model.stochastic_layers': 'layers'},
       metrics=('nll', 'elbo', 'iwae_bound', 'active_units'),
       curves=('test/iwae_bound',),
+      plot={'x': 'method.k', 'hue': ['method.name', 'model.stochastic_layers'], 'logx': True},
       description='IWAE Table 1 grid, 2 epochs, NLL k=5000 on 1,000 test images')

@@ -20,4 +20,5 @@ def get_sweep():
       columns={'model.latent_dim': 'latent_dim'},
       metrics=('nll', 'elbo', 'active_units'),
       curves=('test/elbo',),
+      plot={'x': 'model.latent_dim', 'logx': True},
       description='VAE latent size, 5 epochs')

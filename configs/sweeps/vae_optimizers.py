@@ -28,4 +28,5 @@ def get_sweep():
       columns={'optim.name': 'optimizer', 'optim.learning_rate': 'learning_rate'},
       metrics=('nll', 'elbo', 'active_units'),
       curves=('test/elbo',),
+      plot={'x': 'optim.learning_rate', 'hue': 'optim.name', 'logx': True},
       description='VAE optimizers x learning rates, 5 epochs')

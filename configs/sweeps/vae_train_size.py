@@ -23,4 +23,5 @@ def get_sweep():
       columns={'data.train_size': 'train_size'},
       metrics=('nll', 'train_nll', 'elbo', 'train_elbo', 'active_units'),
       curves=('test/elbo',),
+      plot={'x': 'data.train_size', 'logx': True},
       description='VAE training-set size, 15,000 steps')
