@@ -3,7 +3,8 @@
 A sweep file (configs/sweeps/NAME.py) defines `get_sweep()` returning a `Sweep`: a base config,
 the overrides every run shares, a list of settings (each a dict of overrides, built with `product`
 and `zip_settings`, concatenated with +) and the seeds. Each (setting, seed) is one run, trained
-with launch/train.py and scored with launch/evaluate.py in ROOT/<setting>,seed=<seed>. The
+and then scored by `launch/train.py --evaluate` (launch/evaluate.py's job, in the same process) in
+ROOT/<setting>,seed=<seed>; a trained run without a current eval.json gets launch/evaluate.py. The
 workdir's own resume makes a sweep restartable: finished runs are skipped, unfinished ones resume
 from their last checkpoint, and a current eval.json is not recomputed.
 
@@ -69,10 +70,12 @@ class RunSpec:
   seed: int
   overrides: dict  # fixed, then the setting, then the seed
 
-  def train_command(self, config_path, python='python'):
+  def train_command(self, config_path, eval_overrides, python='python'):
+    """Trains, then evaluates in the same process (launch/train.py --evaluate)."""
     args = [python, 'launch/train.py', f'--config={config_path}', f'--workdir={self.workdir}']
     args += [f'--config.{k}={_flag_value(v)}' for k, v in self.overrides.items()]
-    return args
+    args += [f'--config.eval.{k}={_flag_value(v)}' for k, v in eval_overrides.items()]
+    return args + ['--evaluate']
 
   def eval_command(self, eval_overrides, python='python'):
     args = [python, 'launch/evaluate.py', f'--workdir={self.workdir}']
@@ -294,9 +297,8 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
   if dry_run:
     prefix = f'XLA_FLAGS="{SINGLE_THREAD_XLA}" ' if parallel > 1 else ''
     for r in runs:
-      train = shlex.join(r.train_command(sweep.config, 'python'))
-      evaluate = shlex.join(r.eval_command(sweep.eval_overrides, 'python'))
-      print(f'{prefix}{train} && {prefix}{evaluate}', file=out)
+      print(prefix + shlex.join(r.train_command(sweep.config, sweep.eval_overrides, 'python')),
+            file=out)
     return 0
 
   states = {r.name: run_state(r, configs[r.name].train.num_steps, sweep.eval_overrides)
@@ -324,11 +326,12 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
     t0 = time.monotonic()
     with open(log_path, 'a') as log:
       if states[r.name] in ('new', 'partial'):
-        rc = children.run(r.train_command(sweep.config, python), log, env)
+        rc = children.run(r.train_command(sweep.config, sweep.eval_overrides, python), log, env)
         if rc != 0 and os.path.exists(os.path.join(r.workdir, 'diverged.json')):
           return r, 0, t0, log_path, 'diverged'
-        if rc != 0:
-          return r, rc, t0, log_path, 'training'
+        stage = 'training' if len(_checkpoint_steps(r.workdir)) == 0 or run_state(
+            r, configs[r.name].train.num_steps, sweep.eval_overrides) == 'partial' else 'evaluation'
+        return r, rc, t0, log_path, stage
       rc = children.run(r.eval_command(sweep.eval_overrides, python), log, env)
       return r, rc, t0, log_path, 'evaluation'
 

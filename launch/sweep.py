@@ -1,7 +1,8 @@
 """Runs a sweep: python launch/sweep.py --sweep=configs/sweeps/NAME.py --root=DIR [--parallel=N].
 
-Every (setting, seed) of the sweep file is trained with launch/train.py and evaluated with
-launch/evaluate.py in DIR/<setting>,seed=<seed>; finished runs are skipped, stopped ones resume.
+Every (setting, seed) of the sweep file is trained and evaluated (launch/train.py --evaluate) in
+DIR/<setting>,seed=<seed>; finished runs are skipped, stopped ones resume, trained ones without a
+current eval.json are evaluated (launch/evaluate.py).
 --dry_run prints one shell command per run (for a cluster or a TPU VM) and creates nothing.
 Data comes from each run's config or $GENJAX_DATA_DIR. Then: launch/report.py --root=DIR.
 """

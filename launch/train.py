@@ -9,6 +9,8 @@ from ml_collections import config_flags
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file('config', None, 'Experiment config file.', lock_config=True)
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
+flags.DEFINE_bool('evaluate', False, 'Then evaluate the last checkpoint as launch/evaluate.py '
+                  'does, in the same process (sweeps use it to load the libraries and data once).')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -21,6 +23,9 @@ def main(argv):
   logging.info('JAX %s on %d %s device(s), process %d of %d.', jax.__version__,
                jax.device_count(), jax.default_backend(), jax.process_index(), jax.process_count())
   train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  if FLAGS.evaluate:
+    from genjax import evaluate
+    evaluate.evaluate(FLAGS.workdir)
 
 
 if __name__ == '__main__':
