@@ -125,12 +125,29 @@ class IWAEModel(nn.Module):
   def sample(self, key, num_samples):
     """Ancestral samples from p: returns pixel probabilities [N, D] (the usual grid shows these)."""
     keys = jax.random.split(key, len(self.encoders))
-    top_dim = architecture(self.stochastic_layers, self.latent_dim)[-1][1]
-    h = jax.random.normal(keys[0], (num_samples, top_dim))
+    h = jax.random.normal(keys[0], (num_samples, self.top_dim()))
     for decoder, layer_key in zip(self.latent_decoders, keys[1:]):
       mean, log_std = decoder(h)
       h = mean + jnp.exp(log_std) * jax.random.normal(layer_key, mean.shape, mean.dtype)
     return self.decode_mean(h)
+
+  def top_dim(self):
+    return architecture(self.stochastic_layers, self.latent_dim)[-1][1]
+
+  def decode_top(self, h_top):
+    """Pixel probabilities for given top-layer latents, each lower layer at its conditional
+    mean: a deterministic decoder for interpolations and manifolds."""
+    h = h_top
+    for decoder in self.latent_decoders:
+      h, _ = decoder(h)
+    return self.decode_mean(h)
+
+  def encode_mean(self, x_BD):
+    """The top layer's code of x through the encoders' means (for one layer: E_q[h_1 | x])."""
+    h = x_BD
+    for encoder in self.encoders:
+      h, _ = encoder(h)
+    return h
 
   def reconstruct(self, x_BD):
     """Pixel probabilities of p(x | h_1) at h_1 = mean of q(h_1|x)."""

@@ -1,0 +1,81 @@
+"""launch/plot.py on real smoke runs: a VAE with a 2-D latent and a DCGAN, every figure that
+applies, with the numbers they report; a trained VAE's codes separate the digits."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def launch(script, *args):
+  return subprocess.run([sys.executable, os.path.join(REPO, 'launch', script), *args],
+                        capture_output=True, text=True, timeout=1800, cwd=REPO)
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory, mnist_dir, tfds_dir, mnist_arrays):
+  del mnist_arrays  # the TFDS copy is prepared first
+  root = tmp_path_factory.mktemp('analysis')
+  data = [f'--config.data.source_dir={mnist_dir}', f'--config.data.tfds_data_dir={tfds_dir}']
+  vae = str(root / 'vae2d')
+  result = launch('train.py', '--config=configs/vae_mnist.py', f'--workdir={vae}', *data,
+                  '--config.model.latent_dim=2', '--config.train.num_steps=3000',
+                  '--config.train.eval_every=1000', '--config.train.checkpoint_every=1000')
+  assert result.returncode == 0, result.stderr[-2000:]
+  gan = str(root / 'dcgan')
+  result = launch('train.py', '--config=configs/dcgan_mnist.py:smoke', f'--workdir={gan}', *data,
+                  '--config.train.num_steps=40', '--config.train.eval_every=20',
+                  '--config.train.checkpoint_every=20', '--config.train.log_every=10')
+  assert result.returncode == 0, result.stderr[-2000:]
+  return vae, gan
+
+
+def numbers(out, name):
+  with open(os.path.join(out, f'{name}.json')) as f:
+    return json.load(f)
+
+
+@pytest.mark.slow
+def test_vae_figures(runs, tmp_path):
+  vae, _ = runs
+  out = str(tmp_path / 'vae')
+  result = launch('plot.py', f'--workdir={vae}', '--figure=all', f'--out={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  drawn = sorted(f[:-4] for f in os.listdir(out) if f.endswith('.png'))
+  assert drawn == ['curves', 'interpolation', 'manifold', 'pca', 'progress', 'tsne']
+  for name in drawn:
+    assert os.path.getsize(os.path.join(out, f'{name}.png')) > 10_000
+  assert numbers(out, 'progress')['steps'] == [1000, 2000, 3000]
+  # One epoch already separates the digits in the 2-D latent and in t-SNE of it.
+  assert numbers(out, 'manifold')['knn10_accuracy_latent'] >= 0.6
+  tsne = numbers(out, 'tsne')
+  assert tsne['knn10_accuracy'] >= 0.6 and tsne['perplexity'] == 30.0
+  assert sum(numbers(out, 'pca')['explained_variance_ratio']) == pytest.approx(1.0)  # 2-D latent
+  result = launch('plot.py', f'--workdir={vae}', '--figure=traversal', f'--out={out}')
+  assert result.returncode == 2 and result.stderr.startswith('error: figure')
+
+
+@pytest.mark.slow
+def test_gan_figures_and_mode_collapse_keys(runs, tmp_path):
+  _, gan = runs
+  with open(os.path.join(gan, 'metrics.jsonl')) as f:
+    rows = [json.loads(line) for line in f if line.strip()]
+  logged = [r for r in rows if 'test/classes_covered' in r]
+  assert [r['step'] for r in logged] == [20, 40]
+  for r in logged:
+    assert 1 <= r['test/classes_covered'] <= 10 and 0 < r['test/max_class_share'] <= 1
+  out = str(tmp_path / 'gan')
+  result = launch('plot.py', f'--workdir={gan}', '--figure=all', f'--out={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  drawn = sorted(f[:-4] for f in os.listdir(out) if f.endswith('.png'))
+  assert drawn == ['curves', 'interpolation', 'mode_collapse', 'neighbors', 'pca', 'progress',
+                   'tsne']
+  tsne = numbers(out, 'tsne')
+  assert 0 <= tsne['fraction_of_real_classes_reached'] <= 1
+  assert tsne['num_points'] == 4000
+  assert numbers(out, 'neighbors')['nn_distance_ratio_samples_over_test'] > 0
+  bad = launch('plot.py', f'--workdir={gan}', '--figure=nope', f'--out={out}')
+  assert bad.returncode == 2 and 'unknown figure' in bad.stderr
