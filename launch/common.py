@@ -55,15 +55,49 @@ def print_unknown_override(e):
         file=sys.stderr)
 
 
+class _ConfigFileError(Exception):
+  pass
+
+
+def _load_config_now(flag_values):
+  """ml_collections loads a config file lazily and reports a failure as a chained traceback at
+  first use; load it here, so an unknown or broken file is one line before any work."""
+  value = flag_values['config'].serialize().split('=', 1)[-1]
+  path = value.split(':', 1)[0]
+  if path.endswith('.py') and not os.path.isfile(path):
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'configs')
+    names = ', '.join(sorted(n[:-3] for n in os.listdir(here) if n.endswith('.py')
+                             and not n.startswith(('_', 'adversarial_common', 'sample_eval'))))
+    raise _ConfigFileError(f'--config={value}: no such config file. The configs are in '
+                           f'configs/: {names}.')
+  try:
+    getattr(flag_values, 'config')
+  except OSError as e:
+    cause, seen = e, 0
+    while cause.__cause__ is not None and seen < 5:
+      cause, seen = cause.__cause__, seen + 1
+    first = ' '.join(str(cause).split())[:200]
+    raise _ConfigFileError(f'--config={value}: the config file could not be loaded ({first}).') \
+        from None
+
+
 def _parse_flags(argv):
   """absl's parsing, plus one-line errors for what config files and overrides raise."""
   from absl import flags
   try:
-    return flags.FLAGS(argv)
+    rest = flags.FLAGS(argv)
+    if 'config' in flags.FLAGS and flags.FLAGS['config'].present:
+      _load_config_now(flags.FLAGS)
+    return rest
+  except _ConfigFileError as e:
+    print(f'error: {e}', file=sys.stderr)
   except flags.Error as e:
     print(f'error: {e}\nPass --helpshort to see the flags.', file=sys.stderr)
   except AttributeError as e:  # ml_collections: an override of a field the config lacks
     print_unknown_override(e)
   except (KeyError, TypeError, ValueError) as e:  # a bad variant or value in the config file
     print(f'error: the config could not be built: {type(e).__name__}: {e}', file=sys.stderr)
+  except (SyntaxError, ImportError, NameError) as e:  # a broken config file
+    where = f' ({e.filename}, line {e.lineno})' if isinstance(e, SyntaxError) else ''
+    print(f'error: the config file could not be loaded: {type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}{where}', file=sys.stderr)
   sys.exit(2)

@@ -16,6 +16,12 @@ flags.mark_flags_as_required(['config', 'workdir'])
 
 def main(argv):
   del argv
+  # Refused in a second, before jax, TensorFlow and the data load (train_and_evaluate checks
+  # again, and takes the workdir's lock).
+  from genjax import workdir
+  from genjax.configs_check import validate_config
+  validate_config(FLAGS.config)
+  workdir.check_usable(FLAGS.workdir)
   import jax
 
   from genjax.train import train_and_evaluate

@@ -15,6 +15,12 @@ LIKELIHOOD_METHODS = ('vae', 'iwae')
 ADVERSARIAL_METHODS = ('gan', 'dcgan', 'wgan', 'wgan_gp', 'infogan')
 
 
+def validate(config):
+  """Refuses impossible values before any data is read or anything is written (ConfigError)."""
+  from genjax.configs_check import validate_config
+  validate_config(config)
+
+
 def for_config(config, mesh=None, load_train=True):
   name = config.method.name
   if name in LIKELIHOOD_METHODS:

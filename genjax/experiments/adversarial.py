@@ -6,11 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from absl import logging
 from scipy.optimize import linear_sum_assignment
 
 from genjax import parallel, viz
 from genjax.data import load_split, on_device
 from genjax.configs_check import LEGACY_DEFAULTS
+from genjax.configs_check import validate_adversarial as validate
 from genjax.errors import ConfigError
 from genjax.experiments import sample_eval
 from genjax.experiments.likelihood import run_keys
@@ -121,6 +123,7 @@ def code_statistics(logits):
 class AdversarialExperiment:
 
   def __init__(self, config, mesh=None, load_train=True):
+    validate(config)
     self.config = config
     self.mesh = mesh or parallel.data_mesh()
     self.spec = build_spec(config)
@@ -165,7 +168,27 @@ class AdversarialExperiment:
       scalars['test/d_fake'] = float(jnp.mean(jax.nn.sigmoid(fake_out)))
     if self.spec.is_infogan:
       scalars['test/categorical_accuracy'] = self.categorical_accuracy(state)[0]
+    if self.config.data.name == 'mnist':
+      scalars.update(self.class_statistics(fake))
     return scalars
+
+  def class_statistics(self, fake):
+    """Mode collapse at a glance: the MNIST classifier's class histogram of the samples ->
+    test/class_entropy, test/classes_covered (>= 1% of samples), test/max_class_share; a warning
+    when coverage falls below an earlier evaluation's or one class takes over half."""
+    from genjax.analysis import collapse
+    from genjax.models import mnist_classifier
+    if not hasattr(self, '_classifier'):
+      self._classifier = mnist_classifier.load_mnist_classifier()[1]
+      self._class_history = []
+    images = mnist_classifier.to_classifier_input((fake + 1) / 2, value_range=(0.0, 1.0))
+    logits, _ = mnist_classifier.classifier_outputs(self._classifier, images)
+    stats = collapse.class_statistics(np.asarray(logits).argmax(-1))
+    warning = collapse.collapse_warning(self._class_history, stats)
+    if warning:
+      logging.warning(warning)
+    self._class_history.append(stats)
+    return {f'test/{k}': v for k, v in stats.items()}
 
   def code_logits(self, state):
     """Q's categorical logits for the real test set, in batches of 500 (D's BatchNorm uses each

@@ -11,6 +11,7 @@ from flax import struct
 
 from genjax import parallel, viz
 from genjax.data import load_split, on_device
+from genjax.configs_check import validate_classifier as validate
 from genjax.errors import ConfigError
 from genjax.experiments.likelihood import run_keys
 from genjax.models.mnist_classifier import IMAGE_SHAPE, MnistClassifier, classifier_outputs
@@ -29,15 +30,6 @@ def load_images(config, split):
   images, labels = load_split(config.data.name, split, config.data.source_dir,
                               config.data.tfds_data_dir)
   return np.asarray(images, np.float32) / 255.0, labels
-
-
-def validate(config):
-  if config.data.name != 'mnist':
-    raise ConfigError(f'data.name={config.data.name!r}: the classifier is defined for MNIST.')
-  if config.optim.decay not in ('cosine', 'constant'):
-    raise ConfigError(f'optim.decay={config.optim.decay!r}: choose cosine or constant.')
-  if config.data.max_shift < 0:
-    raise ConfigError(f'data.max_shift={config.data.max_shift}: must be >= 0 pixels.')
 
 
 def make_optimizer(c, num_steps):

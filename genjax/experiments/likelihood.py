@@ -10,7 +10,7 @@ from absl import logging
 
 from genjax import parallel, viz
 from genjax.data import load_split, on_device, subsets
-from genjax.errors import ConfigError
+from genjax.configs_check import validate_likelihood as validate  # noqa: F401
 from genjax.experiments import sample_eval
 from genjax.methods import iwae
 from genjax.metrics import likelihood
@@ -31,38 +31,6 @@ def load_mnist_vectors(config, split):
   if split == 'train' and size is not None:
     images = images[subsets.class_balanced_subset(labels, size)]
   return on_device.to_unit_interval(images)
-
-
-def validate(config):
-  def need(ok, message):
-    if not ok:
-      raise ConfigError(message)
-  need(config.method.name in iwae.OBJECTIVES,
-       f'method.name={config.method.name!r}: choose one of {iwae.OBJECTIVES}.')
-  need(config.method.k >= 1, f'method.k={config.method.k}: the number of samples must be >= 1.')
-  need(config.model.stochastic_layers in ARCHITECTURES,
-       f'model.stochastic_layers={config.model.stochastic_layers}: choose one of '
-       f'{sorted(ARCHITECTURES)}.')
-  need(config.data.name == 'mnist',
-       f'data.name={config.data.name!r}: the VAE/IWAE models are defined for MNIST.')
-  need(config.optim.schedule in ('iwae_paper', 'constant'),
-       f'optim.schedule={config.optim.schedule!r}: choose iwae_paper or constant.')
-  need(config.optim.get('name', 'adam') in iwae.OPTIMIZERS,
-       f'optim.name={config.optim.get("name")!r}: choose one of {iwae.OPTIMIZERS}.')
-  need(config.optim.learning_rate > 0,
-       f'optim.learning_rate={config.optim.learning_rate}: it must be positive.')
-  for field in ('momentum', 'rho', 'b1', 'b2'):
-    value = config.optim.get(field)
-    need(value is None or 0 <= value < 1, f'optim.{field}={value}: choose a value in [0, 1).')
-  need(config.optim.eps > 0, f'optim.eps={config.optim.eps}: it must be positive.')
-  latent_dim = config.model.get('latent_dim')
-  need(latent_dim is None or (isinstance(latent_dim, int) and latent_dim >= 1),
-       f'model.latent_dim={latent_dim!r}: the top layer needs >= 1 unit.')
-  size = config.data.get('train_size')
-  need(size is None or (isinstance(size, int) and 10 <= size <= 60000),
-       f'data.train_size={size!r}: choose 10..60000 training images, or None for all.')
-  need(size is None or size >= config.train.batch_size,
-       f'data.train_size={size} is smaller than train.batch_size={config.train.batch_size}.')
 
 
 class LikelihoodExperiment:
