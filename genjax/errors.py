@@ -23,3 +23,7 @@ class CheckpointError(GenjaxError):
 
 class TrainingDiverged(GenjaxError):
   """A non-finite loss; the last good checkpoint is left as it was."""
+
+
+class WorkdirError(GenjaxError):
+  """A workdir that cannot be written, or that another process is writing."""

@@ -38,10 +38,13 @@ def _experiment_and_manager(workdir, source_dir=None, load_train=False, eval_ove
     if 'eval' not in config:
       config.eval = config_dict.ConfigDict()
     config.eval.update({k: v for k, v in eval_overrides.items() if v is not None})
-  experiment = experiments.for_config(config, load_train=load_train)
-  mngr = checkpoints.manager(workdir)
+  if not os.path.isdir(os.path.join(workdir, 'checkpoints')):
+    raise CheckpointError(f'{workdir} holds no checkpoint to evaluate (no checkpoints/ folder): '
+                          'train into it first, or give the workdir of a run that saved one.')
+  mngr = checkpoints.manager(workdir, create=False)  # evaluation leaves the workdir's layout as is
   if mngr.latest_step() is None:
     raise CheckpointError(f'{workdir}/checkpoints holds no checkpoint to evaluate.')
+  experiment = experiments.for_config(config, load_train=load_train)
   return experiment, mngr
 
 
@@ -173,10 +176,10 @@ def watch(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None, p
   last = int(load_run_config(workdir).train.num_steps)
   start, evaluated, unready, built = time.monotonic(), [], {}, None
   while True:
-    if built is None and checkpoints.manager(workdir).latest_step() is not None:
+    if built is None and checkpoints.manager(workdir, create=False).latest_step() is not None:
       built = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
     if built is not None:  # a fresh manager: a long-lived one keeps a half-written step's state
-      evaluated += _evaluate_pending(workdir, built[0], checkpoints.manager(workdir),
+      evaluated += _evaluate_pending(workdir, built[0], checkpoints.manager(workdir, create=False),
                                      nll_num_samples, unready)
       if os.path.exists(step_eval_path(workdir, last)):
         return evaluated
@@ -212,6 +215,12 @@ def load_images(path, channels=1):
   else:
     raise DataError(f'--images={path}: give an .npz, an .npy or a directory of PNG files.')
   images = np.asarray(images)
+  if not np.issubdtype(images.dtype, np.number):
+    raise DataError(f'{path}: images of dtype {images.dtype}; give uint8 or float pixels.')
+  if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
+    bad = np.argwhere(~np.isfinite(images.reshape(len(images), -1)).all(axis=1)).ravel()
+    raise DataError(f'{path}: {len(bad)} image(s) hold NaN or Inf pixels (the first: index '
+                    f'{int(bad[0])}); the input is bad, not the scoring. Fix or drop them.')
   if images.ndim == 3:
     images = images[..., None]
   if images.ndim != 4 or images.shape[-1] != channels:

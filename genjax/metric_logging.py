@@ -31,12 +31,45 @@ class JsonlLog:
       f.write(json.dumps({'step': int(step), **{k: float(v) for k, v in scalars.items()}}) + '\n')
 
 
+def trim_tensorboard(workdir, resume_step):
+  """On resume: the run's earlier event files merged into one holding only steps <= resume_step
+  (what a killed run logged past its checkpoint is logged again, and must not appear twice)."""
+  import glob
+
+  import tensorflow as tf
+  from tensorboard.compat.proto import event_pb2
+  paths = sorted(glob.glob(os.path.join(workdir, 'events.out.tfevents.*')))
+  if not paths:
+    return
+  kept = []
+  for path in paths:
+    try:
+      for record in tf.data.TFRecordDataset(path):
+        event = event_pb2.Event.FromString(record.numpy())
+        if event.step <= resume_step:
+          kept.append(event)
+    except tf.errors.DataLossError:  # a record cut short by a kill: the rest of that file is lost
+      pass
+  merged = os.path.join(workdir, f'events.out.tfevents.0000000000.history.{os.getpid()}.v2')
+  with tf.io.TFRecordWriter(merged + '.tmp') as w:
+    for event in sorted(kept, key=lambda e: (e.step, e.wall_time)):
+      w.write(event.SerializeToString())
+  os.replace(merged + '.tmp', merged)
+  for path in paths:
+    if path != merged:
+      os.remove(path)
+
+
 class Writers:
-  """Writes the same scalars to metrics.jsonl and TensorBoard."""
+  """Writes the same scalars to metrics.jsonl and TensorBoard. The console gets one line per log
+  step from the training loop (no clu LoggingWriter: it would print each step a second time and
+  the hyper-parameters as one long line)."""
 
   def __init__(self, workdir, resume_step):
     self.jsonl = JsonlLog(workdir, resume_step)
-    self.tb = metric_writers.create_default_writer(workdir, asynchronous=False)
+    if resume_step:
+      trim_tensorboard(workdir, resume_step)
+    self.tb = metric_writers.SummaryWriter(workdir)
 
   def write_scalars(self, step, scalars):
     self.jsonl.write(step, scalars)

@@ -4,6 +4,7 @@ Everything that changes from step to step is a pure function of (config.seed, st
 its binarization and the model's noise. With the train state restored from the latest checkpoint,
 a resumed run therefore repeats an uninterrupted one exactly.
 """
+import errno
 import json
 import os
 import time
@@ -14,8 +15,9 @@ import numpy as np
 from absl import logging
 
 from genjax import checkpoints, experiments, parallel
-from genjax.configs_check import check_resumable, flat_dict, validate_train_config
-from genjax.errors import TrainingDiverged
+from genjax import workdir as workdir_lib
+from genjax.configs_check import check_resumable, flat_dict, validate_config, write_config
+from genjax.errors import GenjaxError, TrainingDiverged, WorkdirError
 from genjax.metric_logging import Progress, Writers
 
 
@@ -66,19 +68,66 @@ def record_hardware(workdir):
     os.replace(path + '.tmp', path)
 
 
+def _write_failed(workdir, mngr, step, error):
+  """A failed write (full disk, lost permissions) as one WorkdirError naming the last intact
+  checkpoint."""
+  try:
+    mngr.reload()
+    last = mngr.latest_step()
+  except Exception:  # noqa: BLE001 -- the failure we report matters more
+    last = None
+  where = (f'the last intact checkpoint is step {last} in {mngr.directory}' if last is not None
+           else 'no checkpoint was written')
+  cause = getattr(error, 'strerror', None) or str(error).splitlines()[0][:200]
+  return WorkdirError(f'Writing to {workdir} failed at step {step} ({cause}); training stopped and '
+                      f'{where}. Free space or fix the directory, then rerun the same command to '
+                      'resume.')
+
+
+def _is_write_failure(error):
+  """Whether an exception (or one it wraps) is the OS refusing a write."""
+  seen = 0
+  while error is not None and seen < 10:
+    if isinstance(error, OSError) and error.errno in WRITE_ERRNOS:
+      return True
+    if any(text in str(error) for text in ('No space left', 'Disk quota', 'Read-only file system')):
+      return True
+    error, seen = error.__cause__ or error.__context__, seen + 1
+  return False
+
+
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
+
+
 def train_and_evaluate(config, workdir):
-  validate_train_config(config)
+  """Trains `config` in `workdir`, resuming from its newest intact checkpoint.
+
+  Order: every check that needs no data first (config values, the workdir, its lock, a changed
+  config), then the data, then the checkpoint; config.json, hardware.json and the logs are written
+  only once the restored state is known good, so a refused or failed start changes nothing.
+  """
+  validate_config(config)
   mesh = parallel.data_mesh()
   parallel.check_batch_size(config.train.batch_size, mesh)
-  if os.path.exists(os.path.join(workdir, 'config.json')):
-    check_resumable(config, workdir)  # a changed config is refused before any data is loaded
-  experiment = experiments.for_config(config, mesh)
-  os.makedirs(workdir, exist_ok=True)
-  check_resumable(config, workdir)
-  record_hardware(workdir)
+  with workdir_lib.exclusive(workdir):
+    if os.path.exists(os.path.join(workdir, 'config.json')):
+      check_resumable(config, workdir)  # a changed config is refused before any data is loaded
+    experiment = experiments.for_config(config, mesh)
+    mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
+    state = checkpoints.restore_latest(mngr, experiment.init_state(), quarantine=True)
+    position = {'step': int(state.step)}
+    try:
+      write_config(config, workdir)
+      record_hardware(workdir)
+      return _train(config, workdir, experiment, mngr, state, mesh, position)
+    except Exception as e:  # noqa: BLE001 -- only write failures are translated
+      if isinstance(e, GenjaxError) or not _is_write_failure(e):
+        raise
+      raise _write_failed(workdir, mngr, position['step'], e) from None
 
-  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
-  state = checkpoints.restore_latest(mngr, experiment.init_state())
+
+def _train(config, workdir, experiment, mngr, state, mesh, position):
+  """The loop; position['step'] follows the last finished step (for error messages)."""
   state = jax.device_put(state, parallel.replicated(mesh))
   start = int(state.step)
   num_steps = config.train.num_steps
@@ -117,7 +166,7 @@ def train_and_evaluate(config, workdir):
 
   for step in range(start, num_steps):
     state, metrics = train_step(state, experiment.batch(step), train_key)
-    done = step + 1
+    done = position['step'] = step + 1
     window.append((done, metrics))
     is_last = done == num_steps
     if done % config.train.log_every == 0 or is_last:

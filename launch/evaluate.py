@@ -20,7 +20,11 @@ _OVERRIDABLE = config_dict.ConfigDict({'eval': {
     'protocol': config_dict.placeholder(str), 'num_samples': config_dict.placeholder(int),
     'num_reference': config_dict.placeholder(int), 'kid_subset_size': config_dict.placeholder(int),
     'kid_subsets': config_dict.placeholder(int), 'inception_weights': config_dict.placeholder(str),
-    'cache_dir': config_dict.placeholder(str)}})
+    'cache_dir': config_dict.placeholder(str),
+    # VAE / IWAE (genjax/experiments/likelihood.py)
+    'nll_num_samples': config_dict.placeholder(int), 'nll_test_examples': config_dict.placeholder(int),
+    'train_nll_examples': config_dict.placeholder(int), 'nll_chunk': config_dict.placeholder(int),
+    'batch_size': config_dict.placeholder(int)}})
 
 FLAGS = flags.FLAGS
 try:  # a config dict applies its --config.* overrides here, when it is defined

@@ -115,16 +115,16 @@ def test_linear_decay_reaches_zero_at_the_last_generator_step():
 
 
 def test_decaying_run_refuses_a_new_num_steps(tmp_path):
-  from genjax.configs_check import check_resumable
+  from genjax.configs_check import check_resumable, write_config
   from genjax.errors import CheckpointError
   config = smoke_config('wgan_gp_cifar', 'unused', None)
-  check_resumable(config, str(tmp_path))
+  write_config(config, str(tmp_path))
   config.train.num_steps *= 2
   with pytest.raises(CheckpointError, match='train.num_steps'):
     check_resumable(config, str(tmp_path))
   plain = smoke_config('dcgan_mnist', 'unused', None)
   (tmp_path / 'plain').mkdir()
-  check_resumable(plain, str(tmp_path / 'plain'))
+  write_config(plain, str(tmp_path / 'plain'))
   plain.train.num_steps *= 2
   check_resumable(plain, str(tmp_path / 'plain'))  # constant rates: extending a run is fine
 
@@ -189,10 +189,10 @@ def test_scoring_outside_images(tmp_path, mnist_dir, mnist_arrays):
 
 
 def test_a_changed_config_is_refused_before_the_data_is_read(tmp_path):
-  from genjax.configs_check import check_resumable
+  from genjax.configs_check import write_config
   from genjax.errors import CheckpointError
   config = smoke_config('gan_mnist', str(tmp_path / 'no_data_here'), None)
-  check_resumable(config, str(tmp_path))  # a run was started here with this config
+  write_config(config, str(tmp_path))  # a run was started here with this config
   config.train.batch_size = 8
   # The data folder does not exist: a DataError would mean the data was read first.
   with pytest.raises(CheckpointError, match='train.batch_size'):
