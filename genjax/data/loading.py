@@ -5,6 +5,7 @@ dataset from the original files in that directory. Unset: TFDS's standard builde
 Either way the arrays are verified against the known facts of the dataset before they are used.
 """
 import contextlib
+import json
 import logging
 import os
 
@@ -35,15 +36,67 @@ def _quiet_tfds():
     logging.getLogger('absl').setLevel(level)
 
 
+SOURCE_RECORD = 'genjax_source.json'
+
+
+def _prepared(builder):
+  return os.path.exists(os.path.join(builder.data_dir, 'dataset_info.json'))
+
+
+def _read_record(builder):
+  try:
+    with open(os.path.join(builder.data_dir, SOURCE_RECORD)) as f:
+      return json.load(f)
+  except (OSError, ValueError):
+    return None
+
+
+def _write_record(builder, record):
+  path = os.path.join(builder.data_dir, SOURCE_RECORD)
+  try:
+    with open(f'{path}.{os.getpid()}.tmp', 'w') as f:
+      json.dump(record, f, indent=2)
+    os.replace(f'{path}.{os.getpid()}.tmp', path)
+  except OSError:  # a read-only shared copy: it is still checked against the source each time
+    pass
+
+
+def _check_source(name, source_dir, builder):
+  """The prepared copy must come from the files in `source_dir`: no silent substitution.
+
+  A copy prepared here records the source files' sizes and SHA-256; later loads compare the named
+  directory against that record (a few hundred ms) and refuse a mismatch. A copy prepared before
+  the record existed is checked once by reading and verifying the source files in full.
+  """
+  current = raw.fingerprint(name, source_dir)  # DataError for an empty or incomplete directory
+  record = _read_record(builder)
+  if record is None:
+    for split in ('train', 'test'):
+      raw.READERS[name](source_dir, split)  # DataError for truncated or foreign files
+    _write_record(builder, current)
+    return
+  if record != current:
+    differ = sorted(f for f in set(record) | set(current) if record.get(f) != current.get(f))
+    raise DataError(
+        f'The files in {source_dir} ({", ".join(differ)}) differ from those the prepared TFDS '
+        f'copy {builder.data_dir} was made from: restore the original files, or delete that copy '
+        f'to prepare it again from {source_dir}.')
+
+
 def _builder(name, source_dir, tfds_data_dir):
   import tensorflow_datasets as tfds
   from genjax.data import tfds_local
   if source_dir:
     if not os.path.isdir(source_dir):
-      how_to = raw.MNIST_HOW_TO if name == 'mnist' else raw.CIFAR_HOW_TO
-      raise DataError(f'Data source directory {source_dir!r} does not exist. {how_to}')
+      raise DataError(f'Data source directory {source_dir!r} (--config.data.source_dir or '
+                      f'{SOURCE_DIR_ENV}) does not exist: name the directory that holds the '
+                      f'original files.')
     builder = tfds_local.BUILDERS[name](data_dir=tfds_data_dir)
     config = tfds.download.DownloadConfig(manual_dir=source_dir)
+    if _prepared(builder):
+      _check_source(name, source_dir, builder)
+      return builder
+    current = raw.fingerprint(name, source_dir)  # an incomplete directory: one line, at once
   else:
     builder = tfds.builder(name, data_dir=tfds_data_dir)
     config = None
@@ -52,10 +105,16 @@ def _builder(name, source_dir, tfds_data_dir):
   except DataError:
     raise
   except Exception as e:  # noqa: BLE001 -- network or TFDS failures become one clear message
-    raise DataError(
-        f'TFDS could not prepare {name!r} ({type(e).__name__}: {str(e)[:300]}). Offline, pass the '
-        f'directory of the original files as --config.data.source_dir=DIR or set '
-        f'{SOURCE_DIR_ENV}.') from None
+    detail = ' '.join(str(e).split())
+    if len(detail) > 300:
+      detail = detail[:300].rsplit(' ', 1)[0] + ' ...'
+    how = ('check that directory\'s files' if source_dir else
+           'offline, pass the directory of the original files as --config.data.source_dir=DIR '
+           f'or set {SOURCE_DIR_ENV}')
+    raise DataError(f'TFDS could not prepare {name!r} ({type(e).__name__}: {detail}); {how}.') \
+        from None
+  if source_dir:
+    _write_record(builder, current)
   return builder
 
 

@@ -4,6 +4,7 @@ These are what the offline path prepares TFDS datasets from. Every failure names
 says how to supply a good one; nothing here ever falls back to other data.
 """
 import gzip
+import hashlib
 import os
 import pickle
 import tarfile
@@ -34,9 +35,10 @@ CIFAR10_TRAIN_MEAN = (125.307, 122.950, 113.865)
 CIFAR10_MEAN_TOLERANCE = 0.5
 MNIST_MEAN_TOLERANCE = 1e-3
 
-MNIST_HOW_TO = ('Put the four original MNIST files (train-images-idx3-ubyte, train-labels-idx1-ubyte, '
-                't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; .gz or not) in one directory and '
-                'pass it as --config.data.source_dir=DIR (or set GENJAX_DATA_DIR).')
+MNIST_NEEDS = ('the four original MNIST files (train-images-idx3-ubyte, train-labels-idx1-ubyte, '
+               't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; .gz or not)')
+MNIST_HOW_TO = (f'Put {MNIST_NEEDS} in one directory and pass it as --config.data.source_dir=DIR '
+                '(or set GENJAX_DATA_DIR).')
 CIFAR_HOW_TO = ('Pass a directory holding the official CIFAR-10 archive (cifar-10-binary.tar.gz or '
                 'cifar-10-python.tar.gz) or its extracted folder as --config.data.source_dir=DIR '
                 '(or set GENJAX_DATA_DIR).')
@@ -54,7 +56,41 @@ def _find(source_dir, name, how_to):
     path = os.path.join(source_dir, candidate)
     if os.path.isfile(path):
       return path
+  if how_to is MNIST_HOW_TO:
+    how_to = f'That directory must hold {MNIST_NEEDS}.'
   raise DataError(f'{name}(.gz) is missing from {source_dir!r}. {how_to}')
+
+
+def source_files(name, source_dir):
+  """The files of `source_dir` that the reader of dataset `name` reads (DataError if absent)."""
+  if name == 'mnist':
+    _check_dir(source_dir, MNIST_HOW_TO)
+    return [_find(source_dir, f, MNIST_HOW_TO) for split in ('train', 'test')
+            for f in MNIST_FILES[split]]
+  _check_dir(source_dir, CIFAR_HOW_TO)
+  for split_members in zip(_cifar_members('train'), _cifar_members('test')):
+    folder = split_members[0][0]
+    members = split_members[0][1] + split_members[1][1]
+    for base in (os.path.join(source_dir, folder), source_dir):
+      paths = [os.path.join(base, m) for m in members]
+      if all(os.path.isfile(p) for p in paths):
+        return paths
+  for archive in ('cifar-10-binary.tar.gz', 'cifar-10-python.tar.gz'):
+    if os.path.isfile(os.path.join(source_dir, archive)):
+      return [os.path.join(source_dir, archive)]
+  raise DataError(f'No CIFAR-10 files in {source_dir!r}. {CIFAR_HOW_TO}')
+
+
+def fingerprint(name, source_dir):
+  """{file name: (size, sha256)} of the source files of dataset `name` in `source_dir`."""
+  out = {}
+  for path in source_files(name, source_dir):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+      for block in iter(lambda: f.read(1 << 20), b''):
+        h.update(block)
+    out[os.path.relpath(path, source_dir)] = [os.path.getsize(path), h.hexdigest()]
+  return out
 
 
 def _read_bytes(path, how_to):
