@@ -142,16 +142,21 @@ def test_nan_stops_with_the_step_and_keeps_the_last_checkpoint(tmp_path, mnist_d
     assert all(np.all(np.isfinite(x)) for x in jax_leaves(params))
 
 
-def test_damaged_checkpoint_is_one_clear_error(straight_run, tmp_path):
+def test_damaged_checkpoints_are_one_clear_error(straight_run, tmp_path):
+  """Every checkpoint truncated: nothing to fall back to (tests/test_hardening.py: the fallback)."""
   import shutil
   workdir = str(tmp_path / 'damaged')
   shutil.copytree(straight_run, workdir)
-  step_dir = os.path.join(workdir, 'checkpoints', '300')
-  for root, _, files in os.walk(step_dir):
-    for name in files:
-      if not name.startswith('_'):  # leave orbax's markers, damage the array data
-        with open(os.path.join(root, name), 'r+b') as f:
-          f.truncate(max(0, os.path.getsize(f.name) // 3))
+  for step in ('100', '200', '300'):
+    step_dir = os.path.join(workdir, 'checkpoints', step)
+    for root, _, files in os.walk(step_dir):
+      for name in files:
+        if not name.startswith('_'):  # leave orbax's markers, damage the array data
+          with open(os.path.join(root, name), 'r+b') as f:
+            f.truncate(max(0, os.path.getsize(f.name) // 3))
   result = launch('evaluate.py', f'--workdir={workdir}', '--nll_num_samples=10')
   assert result.returncode == 2, result.stderr[-2000:]
-  assert 'checkpoints/300' in result.stderr and 'Traceback' not in result.stderr
+  errors = [l for l in result.stderr.splitlines() if l.startswith('error: ')]
+  assert len(errors) == 1 and 'No intact checkpoint' in errors[0], result.stderr[-2000:]
+  assert 'step 300:' in errors[0] and 'Traceback' not in result.stderr
+  assert not os.path.exists(os.path.join(workdir, 'eval.json'))

@@ -43,6 +43,14 @@ def test_dynamic_binarization_is_bernoulli_of_intensity():
 
 
 def test_test_set_binarization_is_fixed():
-  x = np.random.RandomState(0).rand(30, 5).astype(np.float32)
-  np.testing.assert_array_equal(np.asarray(on_device.binarized_test_set(x)),
-                                np.asarray(on_device.binarized_test_set(x)))
+  """One Bernoulli draw from the fixed key TEST_BINARIZATION_SEED: equal to that draw made here,
+  unlike a draw from any other key, and binary with the pixel intensities as frequencies."""
+  import jax
+  x = np.random.RandomState(0).rand(3000, 5).astype(np.float32)
+  got = np.asarray(on_device.binarized_test_set(x))
+  expected = np.asarray(jax.random.bernoulli(jax.random.key(on_device.TEST_BINARIZATION_SEED), x))
+  np.testing.assert_array_equal(got, expected.astype(np.float32))
+  other = np.asarray(jax.random.bernoulli(jax.random.key(on_device.TEST_BINARIZATION_SEED + 1), x))
+  assert (got != other).mean() > 0.2
+  assert set(np.unique(got)) <= {0.0, 1.0}
+  np.testing.assert_allclose(got.mean(0), x.mean(0), atol=0.03)

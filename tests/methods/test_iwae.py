@@ -71,11 +71,18 @@ def test_train_step_compiles_once_and_learns(layers, mnist_arrays):
 
 
 def test_noise_is_folded_with_the_step():
-  """Two consecutive steps on the same batch and key draw different noise (fold_in by step)."""
-  model, state, _ = _setup('iwae', 5)
-  x = jnp.ones((4, 784))
-  k0 = jax.random.fold_in(jax.random.key(1), 0)
-  k1 = jax.random.fold_in(jax.random.key(1), 1)
-  w0 = model.apply({'params': state.params}, x, k0, 5)
-  w1 = model.apply({'params': state.params}, x, k1, 5)
-  assert not np.allclose(w0, w1)
+  """The step draws its noise from fold_in(key, state.step): the same state, batch and key at
+  another step count give another loss, and the loss equals the one computed by hand from
+  fold_in(key, step) (with fold_in removed from the step, these asserts fail)."""
+  model, state, step = _setup('iwae', 5)
+  x = (np.random.RandomState(0).rand(4, 784) > 0.5).astype(np.float32)
+  key = jax.random.key(1)
+  _, m0 = step(state, x, key)
+  _, m7 = step(state.replace(step=7), x, key)
+  assert not np.isclose(float(m0['loss']), float(m7['loss']))
+  by_hand, _ = iwae.loss_fn(state.params, model=model, objective='iwae', num_samples=5, x_BD=x,
+                            key=jax.random.fold_in(key, 7))
+  np.testing.assert_allclose(float(m7['loss']), float(by_hand), rtol=1e-6)
+  unfolded, _ = iwae.loss_fn(state.params, model=model, objective='iwae', num_samples=5, x_BD=x,
+                             key=key)
+  assert not np.isclose(float(m7['loss']), float(unfolded))
