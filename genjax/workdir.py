@@ -17,6 +17,7 @@ import time
 from genjax.errors import WorkdirError
 
 LOCK_NAME = 'train.lock'
+_HELD = {}  # realpath -> nesting depth of this process's own hold (launch/train.py, then train.py)
 
 
 def check_usable(workdir):
@@ -59,6 +60,14 @@ def exclusive(workdir):
   """
   from genjax.errors import GenjaxError
   check_usable(workdir)
+  key = os.path.realpath(workdir)
+  if _HELD.get(key):  # this process holds it already (re-entrant)
+    _HELD[key] += 1
+    try:
+      yield
+    finally:
+      _HELD[key] -= 1
+    return
   created = not os.path.exists(workdir)
   try:
     os.makedirs(workdir, exist_ok=True)
@@ -81,6 +90,7 @@ def exclusive(workdir):
             'started': time.strftime('%Y-%m-%d %H:%M:%S'), 'argv': sys.argv}
   os.ftruncate(fd, 0)
   os.write(fd, (json.dumps(holder) + '\n').encode())
+  _HELD[key] = 1
   try:
     yield
   except GenjaxError:
@@ -88,6 +98,7 @@ def exclusive(workdir):
       _remove_if_untouched(workdir)
     raise
   finally:
+    _HELD.pop(key, None)
     os.close(fd)  # releases the lock
 
 

@@ -16,19 +16,26 @@ flags.mark_flags_as_required(['config', 'workdir'])
 
 def main(argv):
   del argv
-  # Refused in a second, before jax, TensorFlow and the data load (train_and_evaluate checks
-  # again, and takes the workdir's lock).
+  # Refused in a second, before jax, TensorFlow and the data load: impossible values, an unusable
+  # workdir, a named data directory without the files, a workdir another training holds.
   from genjax import workdir
   from genjax.configs_check import validate_config
-  validate_config(FLAGS.config)
+  from genjax.data import loading, raw
+  config = FLAGS.config
+  validate_config(config)
   workdir.check_usable(FLAGS.workdir)
-  import jax
+  source_dir = loading.resolve_source_dir(config.data.get('source_dir'))
+  if source_dir and config.data.name in raw.READERS:
+    raw.source_files(config.data.name, source_dir)
+  with workdir.exclusive(FLAGS.workdir):
+    import jax
 
-  from genjax.train import train_and_evaluate
-  common.hide_accelerators_from_tensorflow()
-  logging.info('JAX %s on %d %s device(s), process %d of %d.', jax.__version__,
-               jax.device_count(), jax.default_backend(), jax.process_index(), jax.process_count())
-  train_and_evaluate(FLAGS.config, FLAGS.workdir)
+    from genjax.train import train_and_evaluate
+    common.hide_accelerators_from_tensorflow()
+    logging.info('JAX %s on %d %s device(s), process %d of %d.', jax.__version__,
+                 jax.device_count(), jax.default_backend(), jax.process_index(),
+                 jax.process_count())
+    train_and_evaluate(config, FLAGS.workdir)
   if FLAGS.evaluate:
     from genjax import evaluate
     evaluate.evaluate(FLAGS.workdir)

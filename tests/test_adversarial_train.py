@@ -73,9 +73,13 @@ def _state(workdir, config):
   return checkpoints.restore_latest(checkpoints.manager(workdir), experiment.init_state())
 
 
-def test_resumed_gan_equals_uninterrupted(tmp_path, mnist_dir, tfds_dir, mnist_arrays):
+@pytest.mark.slow
+@pytest.mark.parametrize('name', ['dcgan_mnist', 'wgan_mnist', 'wgan_gp_mnist', 'infogan_mnist'])
+def test_resumed_gan_equals_uninterrupted(name, tmp_path, mnist_dir, tfds_dir, mnist_arrays):
+  """Every adversarial method, n_critic > 1 (WGAN with clipping, WGAN-GP) included: the batches a
+  resumed step takes (step * n_critic + i) and its keys equal the uninterrupted run's."""
   del mnist_arrays
-  config = smoke_config('dcgan_mnist', mnist_dir, tfds_dir, num_steps=6)
+  config = smoke_config(name, mnist_dir, tfds_dir, num_steps=6)
   config.method.ema_decay = 0.9
   straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
   train_and_evaluate(config, straight)
@@ -94,7 +98,8 @@ def test_resumed_gan_equals_uninterrupted(tmp_path, mnist_dir, tfds_dir, mnist_a
   assert len(leaves_a) == len(leaves_b) > 20
   for x, y in zip(leaves_a, leaves_b):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
-  assert jax.tree.leaves(a.g.batch_stats) and jax.tree.leaves(a.d.batch_stats)
+  if name == 'dcgan_mnist':
+    assert jax.tree.leaves(a.g.batch_stats) and jax.tree.leaves(a.d.batch_stats)
 
 
 def test_linear_decay_reaches_zero_at_the_last_generator_step():

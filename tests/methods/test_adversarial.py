@@ -42,6 +42,19 @@ def test_step_compiles_once_and_updates_both_players(method, n_critic):
   assert not np.allclose(e2, g2) and not np.allclose(e2, g0)
 
 
+def test_ema_keeps_decay_of_the_old_average_and_the_rest_of_the_new_weights():
+  """ema_1 = decay * ema_0 + (1 - decay) * g_1 with ema_0 = g_0: an inverted decay fails."""
+  spec = _spec('dcgan', ema_decay=0.9)
+  state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
+  new, _ = jax.jit(A.make_train_step(spec))(state, _real(1), jax.random.key(1))
+  for g0, g1, e1 in zip(*(jax.tree.leaves(t) for t in (state.g.params, new.g.params,
+                                                        new.ema_params))):
+    np.testing.assert_allclose(e1, 0.9 * g0 + 0.1 * g1, rtol=1e-5, atol=1e-7)
+  moved = [float(jnp.max(jnp.abs(g1 - g0))) for g0, g1 in zip(
+      jax.tree.leaves(state.g.params), jax.tree.leaves(new.g.params))]
+  assert max(moved) > 1e-5  # the generator moved, so the check above has teeth
+
+
 def test_critic_steps_raise_the_wasserstein_gap_and_clipping_holds():
   spec = _spec('wgan', n_critic=5, clip=0.01)
   state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
