@@ -164,10 +164,15 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
     window.clear()
     return scalars
 
+  t_start = time.monotonic()
   for step in range(start, num_steps):
     state, metrics = train_step(state, experiment.batch(step), train_key)
     done = position['step'] = step + 1
     window.append((done, metrics))
+    if step == start:  # compiled and running: say so at once (console only)
+      jax.block_until_ready(metrics)
+      logging.info('step %d/%d  first step of this process done (compilation included) in %.1f s',
+                   done, num_steps, time.monotonic() - t_start)
     is_last = done == num_steps
     if done % config.train.log_every == 0 or is_last:
       scalars = flush()
