@@ -63,9 +63,17 @@ def test_mnist_configs_train(name, tmp_path, mnist_dir, tfds_dir, mnist_arrays):
 @pytest.mark.slow
 @pytest.mark.parametrize('name', ['dcgan_cifar', 'wgan_cifar', 'wgan_gp_cifar'])
 def test_cifar_configs_train(name, tmp_path, cifar_dir, tfds_dir):
-  train_and_evaluate(smoke_config(name, cifar_dir, tfds_dir, num_steps=2, eval_every=2),
-                     str(tmp_path))
-  assert [r['step'] for r in rows(str(tmp_path)) if 'g_loss' in r] == [2]
+  config = smoke_config(name, cifar_dir, tfds_dir, num_steps=2, eval_every=2)
+  state = train_and_evaluate(config, str(tmp_path))
+  logged = rows(str(tmp_path))
+  assert [r['step'] for r in logged if 'g_loss' in r] == [2]
+  assert all(np.isfinite(v) for r in logged for v in r.values())
+  assert os.path.exists(tmp_path / 'samples' / 'step_00000002.png')
+  # the networks are the CIFAR ones: 32x32x3 samples, and the checkpoint restores to step 2
+  experiment = experiments.for_config(config, load_train=False)
+  images = experiment.generated_images(state, 0, 4)
+  assert images.shape == (4, 32, 32, 3) and np.all((images >= 0) & (images <= 1))
+  assert int(_state(str(tmp_path), config).step) == 2
 
 
 def _state(workdir, config):
