@@ -434,3 +434,20 @@ def test_evaluating_a_workdir_without_checkpoints_creates_nothing(iwae_run, tmp_
   with pytest.raises(CheckpointError, match='no checkpoint'):
     evaluate.evaluate(str(workdir))
   assert os.listdir(workdir) == ['config.json']
+
+
+@pytest.mark.slow  # trains a smoke run
+def test_evaluate_flags_through_the_command_line(iwae_run, tmp_path):
+  """launch/evaluate.py's --config.eval.* overrides and --all_checkpoints, as a user types them."""
+  workdir = _copy(iwae_run, tmp_path)
+  result = subprocess.run(
+      [sys.executable, os.path.join(REPO, 'launch', 'evaluate.py'), f'--workdir={workdir}',
+       '--all_checkpoints', '--config.eval.metrics=nll', '--config.eval.nll_num_samples=7',
+       '--config.eval.nll_test_examples=50'], capture_output=True, text=True, timeout=900)
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert sorted(os.listdir(os.path.join(workdir, 'evals'))) == [
+      f'step_{s:08d}.json' for s in (2, 4, 6)]
+  with open(os.path.join(workdir, 'eval.json')) as f:
+    e = json.load(f)
+  assert (e['step'], e['nll_num_samples'], e['num_test_examples']) == (6, 7, 50)
+  assert 'fid_mnist_classifier' not in e and np.isfinite(e['nll'])
