@@ -195,8 +195,6 @@ def _label(summary_row, setting_columns):
 
 
 def plot_summary(path, rows, summary, setting_columns, metric_columns, spec=None):
-  import matplotlib
-  matplotlib.use('Agg')
   import matplotlib.pyplot as plt
   metrics = [m for m in metric_columns if m != 'train_seconds'][:4] or metric_columns[:1]
   if spec and spec.get('x') in setting_columns:
@@ -280,8 +278,6 @@ def copy_runs(root, dest):
 
 
 def plot_curves(path, root, curves, rows, setting_columns):
-  import matplotlib
-  matplotlib.use('Agg')
   import matplotlib.pyplot as plt
   groups = {}
   for row in rows:

