@@ -13,11 +13,14 @@ SUBSET_SEED = 0
 
 def class_balanced_subset(labels, size, seed=SUBSET_SEED):
   """Sorted indices of `size` examples with the classes as equal as possible (the first
-  size % num_classes classes get one more): the first examples of each class in a fixed shuffle."""
+  size % num_classes classes get one more): the first examples of each class in a fixed shuffle.
+  size = len(labels) is the whole set."""
   labels = np.asarray(labels)
   classes = np.unique(labels)
   if not 0 < size <= len(labels):
     raise ConfigError(f'data.train_size={size}: choose 1..{len(labels)} (or None for all).')
+  if size == len(labels):  # the whole set, as unbalanced as it is (and a superset of all others)
+    return np.arange(len(labels))
   order = np.random.default_rng(seed).permutation(len(labels))
   per_class = [order[labels[order] == c] for c in classes]
   quota = [size // len(classes) + (i < size % len(classes)) for i in range(len(classes))]

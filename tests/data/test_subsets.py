@@ -22,6 +22,8 @@ def test_subsets_are_balanced_nested_and_fixed(mnist_arrays):
                                 class_balanced_subset(labels, 1000))
   other = class_balanced_subset(labels, 1000, seed=1)
   assert not np.array_equal(other, class_balanced_subset(labels, 1000))
+  everything = class_balanced_subset(labels, len(labels))
+  np.testing.assert_array_equal(everything, np.arange(len(labels)))
   uneven = class_balanced_subset(labels, 1003)
   assert sorted(np.bincount(labels[uneven], minlength=10)) == [100] * 7 + [101] * 3
 
