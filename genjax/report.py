@@ -89,6 +89,8 @@ def collect(root):
     keys = wanted or [k for k, v in evaluation.items() if _is_number(v) and k not in _BOOKKEEPING]
     for k in keys:
       row[k] = evaluation.get(k)
+    for name, (a, b) in (manifest.get('differences') or {}).items():
+      row[name] = (row[a] - row[b]) if _is_number(row.get(a)) and _is_number(row.get(b)) else None
     for key in curves:
       try:
         row[f'final_{key}'] = float(run.curve(key)[1][-1])

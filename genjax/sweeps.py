@@ -59,6 +59,8 @@ class Sweep:
   # How summary.png draws the metrics: {'x': swept key (numeric), 'hue': swept key, 'logx': bool};
   # empty: one point per setting.
   plot: dict = dataclasses.field(default_factory=dict)
+  # Columns computed per run as the difference of two metrics: {'gap': ('nll', 'train_nll')}.
+  differences: dict = dataclasses.field(default_factory=dict)
   description: str = ''
 
 
@@ -224,6 +226,7 @@ def write_manifest(sweep_path, sweep, runs, root):
       'swept_keys': list(dict.fromkeys(k for s in sweep.settings for k in s)),
       'columns': sweep.columns, 'metrics': list(sweep.metrics), 'curves': list(sweep.curves),
       'eval_overrides': sweep.eval_overrides, 'plot': sweep.plot,
+      'differences': {k: list(v) for k, v in sweep.differences.items()},
       'description': sweep.description,
       'runs': [{'name': r.name, 'setting': r.setting, 'seed': r.seed} for r in runs]}
   path = os.path.join(root, 'sweep.json')

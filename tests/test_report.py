@@ -138,14 +138,15 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
       for seed in (0, 1, 2):
         run = f'name={name},k={k},seed={seed}'
         make_run(root, run, {'seed': seed, 'method': {'k': k, 'name': name}},
-                 {'step': 10, 'nll': 100.0 - (name == 'iwae') * k / 10 + seed},
+                 {'step': 10, 'nll': 100.0 - (name == 'iwae') * k / 10 + seed, 'k_copy': k},
                  [{'step': 10, 'steps_per_sec': 2.0}])
         os.makedirs(os.path.join(root, run, 'checkpoints', '10'))
         runs.append({'name': run, 'setting': {'method.name': name, 'method.k': k}, 'seed': seed})
   with open(os.path.join(root, 'sweep.json'), 'w') as f:
     json.dump({'swept_keys': ['method.name', 'method.k'],
-               'columns': {'method.name': 'method', 'method.k': 'k'}, 'metrics': ['nll'],
-               'plot': {'x': 'method.k', 'hue': 'method.name', 'logx': True}, 'runs': runs}, f)
+               'columns': {'method.name': 'method', 'method.k': 'k'}, 'metrics': ['nll', 'k_copy'],
+               'plot': {'x': 'method.k', 'hue': 'method.name', 'logx': True},
+               'differences': {'nll_minus_k': ['nll', 'k_copy']}, 'runs': runs}, f)
   first = str(tmp_path / 'first')
   report.write_report(root, first)
   copy = str(tmp_path / 'copy')
@@ -156,4 +157,5 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
     assert open(os.path.join(first, name)).read() == open(os.path.join(copy, name)).read()
   summary = {(s['method'], s['k']): s for s in read_csv(os.path.join(copy, 'summary.csv'))}
   assert float(summary[('iwae', '50')]['nll_mean']) == pytest.approx(96.0)
+  assert float(summary[('iwae', '50')]['nll_minus_k_mean']) == pytest.approx(46.0)
   assert os.path.getsize(os.path.join(copy, 'summary.png')) > 5_000

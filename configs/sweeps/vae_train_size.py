@@ -22,6 +22,7 @@ def get_sweep():
       seeds=(0, 1, 2),
       columns={'data.train_size': 'train_size'},
       metrics=('nll', 'train_nll', 'elbo', 'train_elbo', 'active_units'),
+      differences={'test_minus_train_nll': ('nll', 'train_nll')},
       curves=('test/elbo',),
       plot={'x': 'data.train_size', 'logx': True},
       description='VAE training-set size, 15,000 steps')
