@@ -251,6 +251,10 @@ def _plot_against_x(plt, path, rows, summary, setting_columns, metrics, spec):
                       color=color, alpha=0.15)
     if spec.get('logx'):
       ax.set_xscale('log')
+      ax.minorticks_off()
+    ticks = sorted({s[x] for s in summary})
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f'{t:g}' for t in ticks], fontsize=8)
     ax.set_xlabel(x)
     ax.set_ylabel(m)
     ax.grid(alpha=0.3)
