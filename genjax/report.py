@@ -176,10 +176,10 @@ def _cell(mean, std, digits):
   return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
-def markdown_table(summary, setting_columns, metric_columns):
-  """Settings, then each metric as mean ± std over seeds, then n_seeds."""
+def markdown_table(summary, setting_columns, metric_columns, references=()):
+  """Settings, then each metric as mean ± std over seeds, published numbers, then n_seeds."""
   shown = [m for m in metric_columns if m != 'train_seconds'] + ['train_seconds']
-  header = setting_columns + [m for m in shown] + ['seeds (diverged)']
+  header = setting_columns + shown + list(references) + ['seeds (diverged)']
   lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
   for s in summary:
     cells = [str(s[c]) for c in setting_columns]
@@ -187,6 +187,7 @@ def markdown_table(summary, setting_columns, metric_columns):
       mean = s.get(f'{m}_mean')
       digits = 0 if m == 'train_seconds' or (mean is not None and abs(mean) >= 1000) else 2
       cells.append(_cell(mean, s.get(f'{m}_std'), digits))
+    cells += ['–' if s.get(r) is None else f'{s[r]:g}' for r in references]
     cells.append(f"{s['n_seeds']} ({s['n_diverged']})" if s['n_diverged'] else str(s['n_seeds']))
     lines.append('| ' + ' | '.join(cells) + ' |')
   return '\n'.join(lines) + '\n'
@@ -332,10 +333,24 @@ def update_readme(path, table):
   return True
 
 
+def add_references(summary, manifest):
+  """Puts the sweep's published numbers beside the settings they belong to; returns the new
+  column names."""
+  names = manifest.get('columns') or {}
+  columns = []
+  for column, entries in (manifest.get('references') or {}).items():
+    columns.append(column)
+    for s in summary:
+      s[column] = next((value for setting, value in entries
+                        if all(s.get(names.get(k, k)) == v for k, v in setting.items())), None)
+  return columns
+
+
 def write_report(root, out):
   """Writes the report files for the runs under root into out; returns their paths."""
   rows, setting_columns, metric_columns = collect(root)
   summary = summarize(rows, setting_columns, metric_columns)
+  references = add_references(summary, _manifest(root) or {})
   os.makedirs(out, exist_ok=True)
   written = []
   path = os.path.join(out, 'results.csv')
@@ -344,9 +359,9 @@ def write_report(root, out):
   written.append(path)
   path = os.path.join(out, 'summary.csv')
   stats = [f'{m}_{s}' for m in metric_columns for s in ('mean', 'std', 'ci_low', 'ci_high')]
-  _write_csv(path, summary, setting_columns + ['n_seeds', 'n_diverged'] + stats)
+  _write_csv(path, summary, setting_columns + ['n_seeds', 'n_diverged'] + stats + references)
   written.append(path)
-  table = markdown_table(summary, setting_columns, metric_columns)
+  table = markdown_table(summary, setting_columns, metric_columns, references)
   path = os.path.join(out, 'table.md')
   with open(path, 'w') as f:
     f.write(table)

@@ -61,6 +61,8 @@ class Sweep:
   plot: dict = dataclasses.field(default_factory=dict)
   # Columns computed per run as the difference of two metrics: {'gap': ('nll', 'train_nll')}.
   differences: dict = dataclasses.field(default_factory=dict)
+  # Published numbers shown beside each setting's: {column: [(setting overrides, value), ...]}.
+  references: dict = dataclasses.field(default_factory=dict)
   description: str = ''
 
 
@@ -227,6 +229,8 @@ def write_manifest(sweep_path, sweep, runs, root):
       'columns': sweep.columns, 'metrics': list(sweep.metrics), 'curves': list(sweep.curves),
       'eval_overrides': sweep.eval_overrides, 'plot': sweep.plot,
       'differences': {k: list(v) for k, v in sweep.differences.items()},
+      'references': {k: [[dict(setting), value] for setting, value in v]
+                     for k, v in sweep.references.items()},
       'description': sweep.description,
       'runs': [{'name': r.name, 'setting': r.setting, 'seed': r.seed} for r in runs]}
   path = os.path.join(root, 'sweep.json')

@@ -146,7 +146,9 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
     json.dump({'swept_keys': ['method.name', 'method.k'],
                'columns': {'method.name': 'method', 'method.k': 'k'}, 'metrics': ['nll', 'k_copy'],
                'plot': {'x': 'method.k', 'hue': 'method.name', 'logx': True},
-               'differences': {'nll_minus_k': ['nll', 'k_copy']}, 'runs': runs}, f)
+               'differences': {'nll_minus_k': ['nll', 'k_copy']},
+               'references': {'paper': [[{'method.name': 'iwae', 'method.k': 50}, 84.78]]},
+               'runs': runs}, f)
   first = str(tmp_path / 'first')
   report.write_report(root, first)
   copy = str(tmp_path / 'copy')
@@ -158,4 +160,7 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
   summary = {(s['method'], s['k']): s for s in read_csv(os.path.join(copy, 'summary.csv'))}
   assert float(summary[('iwae', '50')]['nll_mean']) == pytest.approx(96.0)
   assert float(summary[('iwae', '50')]['nll_minus_k_mean']) == pytest.approx(46.0)
+  assert summary[('iwae', '50')]['paper'] == '84.78' and summary[('vae', '50')]['paper'] == ''
+  assert '| iwae | 50 | 96.00 ± 1.00 | 50.00 ± 0.00 | 46.00 ± 1.00 | 5 ± 0 | 84.78 | 3 |' in open(
+      os.path.join(copy, 'table.md')).read()
   assert os.path.getsize(os.path.join(copy, 'summary.png')) > 5_000

@@ -11,6 +11,12 @@ runs side by side the grid takes about 1.5 hours; k=50 with two layers is the sl
 """
 from genjax.sweeps import Sweep
 
+# Burda et al. 2015, Table 1: test NLL after 3,280 epochs, (method, k, stochastic layers) -> nats.
+PAPER_NLL = {('vae', 1, 1): 86.76, ('vae', 5, 1): 86.47, ('vae', 50, 1): 86.35,
+             ('iwae', 1, 1): 86.76, ('iwae', 5, 1): 85.54, ('iwae', 50, 1): 84.78,
+             ('vae', 1, 2): 85.33, ('vae', 5, 2): 85.01, ('vae', 50, 2): 84.78,
+             ('iwae', 1, 2): 85.33, ('iwae', 5, 2): 83.89, ('iwae', 50, 2): 82.90}
+
 
 def get_sweep():
   settings = [{'method.name': method, 'method.k': k, 'model.stochastic_layers': layers}
@@ -24,5 +30,8 @@ def get_sweep():
       columns={'method.name': 'method', 'method.k': 'k', 'model.stochastic_layers': 'layers'},
       metrics=('nll', 'elbo', 'iwae_bound', 'active_units'),
       curves=('test/iwae_bound',),
+      references={'paper_nll_3280_epochs': [
+          ({'method.name': m, 'method.k': k, 'model.stochastic_layers': layers}, nll)
+          for (m, k, layers), nll in PAPER_NLL.items()]},
       plot={'x': 'method.k', 'hue': ['method.name', 'model.stochastic_layers'], 'logx': True},
       description='IWAE Table 1 grid, 2 epochs, NLL k=5000 on 1,000 test images')
