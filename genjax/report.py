@@ -200,6 +200,8 @@ def _label(summary_row, setting_columns):
 def plot_summary(path, rows, summary, setting_columns, metric_columns, spec=None):
   import matplotlib.pyplot as plt
   metrics = [m for m in metric_columns if m != 'train_seconds'][:4] or metric_columns[:1]
+  if spec and spec.get('metrics'):
+    metrics = [m for m in spec['metrics'] if m in metric_columns]
   if spec and spec.get('x') in setting_columns:
     return _plot_against_x(plt, path, rows, summary, setting_columns, metrics, spec)
   labels = [_label(s, setting_columns) for s in summary]

@@ -56,8 +56,8 @@ class Sweep:
   metrics: tuple = ()  # eval.json keys the report keeps (empty: every number in eval.json)
   curves: tuple = ()  # metrics.jsonl keys the report plots over training, with seed bands
   eval_overrides: dict = dataclasses.field(default_factory=dict)  # launch/evaluate.py --config.eval.*
-  # How summary.png draws the metrics: {'x': swept key (numeric), 'hue': swept key, 'logx': bool};
-  # empty: one point per setting.
+  # How summary.png draws the metrics: {'x': swept key (numeric), 'hue': swept key(s), 'logx': bool,
+  # 'metrics': the columns to draw (default: the first four)}; empty: one point per setting.
   plot: dict = dataclasses.field(default_factory=dict)
   # Columns computed per run as the difference of two metrics: {'gap': ('nll', 'train_nll')}.
   differences: dict = dataclasses.field(default_factory=dict)

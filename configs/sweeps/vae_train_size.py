@@ -24,5 +24,6 @@ def get_sweep():
       metrics=('nll', 'train_nll', 'elbo', 'train_elbo', 'active_units'),
       differences={'test_minus_train_nll': ('nll', 'train_nll')},
       curves=('test/elbo',),
-      plot={'x': 'data.train_size', 'logx': True},
+      plot={'x': 'data.train_size', 'logx': True,
+            'metrics': ['nll', 'train_nll', 'test_minus_train_nll', 'active_units']},
       description='VAE training-set size, 15,000 steps')
