@@ -21,8 +21,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string('source_dir', os.path.join(REPO, '..', 'shared', 'data', 'mnist'),
                     'The original MNIST files.')
 flags.DEFINE_string('out', os.path.join(REPO, 'results', 'reliability.md'), 'The table.')
-flags.DEFINE_list('kill_delays', ['25', '32', '40', '48'],
-                  'Seconds after each start of the WGAN-GP trial at which it is killed (-9).')
+flags.DEFINE_list('kill_delays', ['0', '3', '6', '10'],
+                  'Seconds after each restart of the WGAN-GP trial has finished its first step '
+                  '(startup, data and compilation vary with the load) at which it is killed (-9).')
 FLAGS = flags.FLAGS
 IWAE = os.path.join(REPO, 'configs', 'iwae_mnist.py:smoke')
 WGAN_GP = os.path.join(REPO, 'configs', 'wgan_gp_mnist.py:smoke')
@@ -214,13 +215,17 @@ def kill_loop(p, delays):
   p.add('reference: WGAN-GP smoke (n_critic 5), 24 steps', 'exit 0', rc, s, out, ok=rc == 0)
   log = os.path.join(t, 'g1.log')
   for delay in delays:
+    seen = open(log).read().count('first step of this process') if os.path.exists(log) else 0
     proc = p.start(p.train_cmd(g1, *args, config=WGAN_GP), log)
+    while proc.poll() is None and open(log).read().count('first step of this process') == seen:
+      time.sleep(0.2)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     steps = sorted(int(n) for n in os.listdir(os.path.join(g1, 'checkpoints')) if n.isdigit()) \
         if os.path.isdir(os.path.join(g1, 'checkpoints')) else []
-    p.add(f'WGAN-GP kill -9 after {delay} s', 'newest finished checkpoint kept', 0, delay, '',
+    p.add(f'WGAN-GP kill -9 {delay} s after its first step', 'newest finished checkpoint kept',
+          proc.returncode, delay, '',
           f'checkpoints after the kill: {steps}', ok=True)
   rc, s, out = p.run(p.train_cmd(g1, *args, config=WGAN_GP))
   same = rc == 0 and metrics_rows(os.path.join(g0, 'metrics.jsonl')) == metrics_rows(
