@@ -140,13 +140,13 @@ def test_smoke_sweep_trains_evaluates_skips_and_reports(tmp_path, mnist_dir, tfd
   first = launch('sweep.py', *tfds, env=env)
   assert first.returncode == 0, first.stdout + first.stderr
   assert '4 to start' in first.stdout
-  assert first.stdout.count('done in') == 4
+  assert first.stdout.count(': done in') == 4  # one progress line per run
   evals = sorted(os.path.relpath(d, root) for d, _, f in os.walk(root) if 'eval.json' in f)
   assert len(evals) == 4
   stamp = {d: os.path.getmtime(os.path.join(root, d, 'eval.json')) for d in evals}
   second = launch('sweep.py', *tfds, env=env)
   assert second.returncode == 0, second.stdout + second.stderr
-  assert '4 done' in second.stdout and 'done in' not in second.stdout
+  assert '4 done' in second.stdout and ': done in' not in second.stdout
   assert stamp == {d: os.path.getmtime(os.path.join(root, d, 'eval.json')) for d in evals}
 
   out = str(tmp_path / 'report')
