@@ -20,6 +20,25 @@ LOCK_NAME = 'train.lock'
 _HELD = {}  # realpath -> nesting depth of this process's own hold (launch/train.py, then train.py)
 
 
+def stop_with_parent():
+  """Linux: this process gets SIGHUP when the process that started it dies (prctl
+  PR_SET_PDEATHSIG). A training whose launcher is killed (a shell function run with `&` and
+  killed with kill -9, a sweep driver) then stops instead of writing on as an orphan that holds
+  the workdir; `nohup` (SIGHUP ignored) keeps a training running after its shell exits, as usual."""
+  if not sys.platform.startswith('linux'):
+    return
+  import ctypes
+  import signal
+  parent = os.getppid()
+  try:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, int(signal.SIGHUP), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+  except (OSError, AttributeError):  # no prctl: nothing to set
+    return
+  if os.getppid() != parent and signal.getsignal(signal.SIGHUP) != signal.SIG_IGN:
+    os.kill(os.getpid(), signal.SIGHUP)  # the parent died before prctl took effect
+
+
 def check_usable(workdir):
   """Raises WorkdirError unless `workdir` is (or can be made) a writable directory."""
   if not workdir:

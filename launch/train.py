@@ -21,6 +21,7 @@ def main(argv):
   from genjax import workdir
   from genjax.configs_check import validate_config
   from genjax.data import loading, raw
+  workdir.stop_with_parent()
   config = FLAGS.config
   validate_config(config)
   workdir.check_usable(FLAGS.workdir)

@@ -451,3 +451,32 @@ def test_evaluate_flags_through_the_command_line(iwae_run, tmp_path):
     e = json.load(f)
   assert (e['step'], e['nll_num_samples'], e['num_test_examples']) == (6, 7, 50)
   assert 'fid_mnist_classifier' not in e and np.isfinite(e['nll'])
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='prctl is Linux-only')
+def test_a_training_whose_launcher_is_killed_stops_and_frees_the_workdir(tmp_path):
+  """`f() { python launch/train.py ...; }; f & kill -9 $!` kills the shell, not python: the
+  training gets SIGHUP from PR_SET_PDEATHSIG and stops, so the rerun may take the workdir."""
+  from genjax import workdir
+  path = str(tmp_path / 'w')
+  holder = ('import sys, time\n'
+            'from genjax import workdir\n'
+            'workdir.stop_with_parent()\n'
+            'with workdir.exclusive(sys.argv[1]):\n'
+            '  print("held", flush=True)\n'
+            '  time.sleep(600)\n')
+  shell = subprocess.Popen(
+      ['bash', '-c', 'f() { "$@"; }; f "$0" -c "$1" "$2" & echo $!; wait', sys.executable,
+       holder, path], stdout=subprocess.PIPE, text=True, cwd=REPO)
+  subshell = int(shell.stdout.readline())
+  assert shell.stdout.readline().strip() == 'held'
+  os.kill(subshell, signal.SIGKILL)  # what `kill -9 $!` kills: the subshell, python's parent
+  shell.wait()
+  deadline = time.monotonic() + 30
+  while True:
+    try:
+      with workdir.exclusive(path):
+        break
+    except Exception:  # noqa: BLE001 -- still held: the orphan has not stopped yet
+      assert time.monotonic() < deadline, 'the orphaned training kept the workdir'
+      time.sleep(0.5)
