@@ -75,11 +75,12 @@ class RunSpec:
   overrides: dict  # fixed, then the setting, then the seed
 
   def train_command(self, config_path, eval_overrides, python='python'):
-    """Trains, then evaluates in the same process (launch/train.py --evaluate)."""
+    """Trains, then evaluates in the same process (launch/train.py --evaluate); no figures
+    (launch/plot.py draws them for the runs worth looking at)."""
     args = [python, 'launch/train.py', f'--config={config_path}', f'--workdir={self.workdir}']
     args += [f'--config.{k}={_flag_value(v)}' for k, v in self.overrides.items()]
     args += [f'--config.eval.{k}={_flag_value(v)}' for k, v in eval_overrides.items()]
-    return args + ['--evaluate']
+    return args + ['--evaluate', '--nofigures']
 
   def eval_command(self, eval_overrides, python='python'):
     args = [python, 'launch/evaluate.py', f'--workdir={self.workdir}']

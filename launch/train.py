@@ -11,6 +11,9 @@ config_flags.DEFINE_config_file('config', None, 'Experiment config file.', lock_
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
 flags.DEFINE_bool('evaluate', False, 'Then evaluate the last checkpoint as launch/evaluate.py '
                   'does, in the same process (sweeps use it to load the libraries and data once).')
+flags.DEFINE_bool('figures', True, 'At the end, draw the cheap analysis figures (curves, progress, '
+                  'interpolation; manifold, traversal, mode_collapse where they apply) into '
+                  'WORKDIR/figures, as launch/plot.py does.')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 
@@ -40,6 +43,9 @@ def main(argv):
   if FLAGS.evaluate:
     from genjax import evaluate
     evaluate.evaluate(FLAGS.workdir)
+  if FLAGS.figures:
+    from genjax.analysis import plotting
+    plotting.end_of_training_figures(FLAGS.workdir)
 
 
 if __name__ == '__main__':

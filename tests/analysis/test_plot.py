@@ -39,6 +39,15 @@ def numbers(out, name):
 
 
 @pytest.mark.slow
+def test_training_ends_with_the_cheap_figures(runs):
+  vae, gan = runs
+  assert sorted(f for f in os.listdir(os.path.join(vae, 'figures')) if f.endswith('.png')) == [
+      'curves.png', 'interpolation.png', 'manifold.png', 'progress.png']
+  assert sorted(f for f in os.listdir(os.path.join(gan, 'figures')) if f.endswith('.png')) == [
+      'curves.png', 'interpolation.png', 'mode_collapse.png', 'progress.png']
+
+
+@pytest.mark.slow
 def test_vae_figures(runs, tmp_path):
   vae, _ = runs
   out = str(tmp_path / 'vae')
