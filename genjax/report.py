@@ -91,13 +91,13 @@ def collect(root):
       row[k] = evaluation.get(k)
     for name, (a, b) in (manifest.get('differences') or {}).items():
       row[name] = (row[a] - row[b]) if _is_number(row.get(a)) and _is_number(row.get(b)) else None
-    for key in curves:
+    diverged = os.path.exists(os.path.join(run.workdir, 'diverged.json'))
+    for key in curves:  # a diverged run's last logged value is not a result: left empty
       try:
-        row[f'final_{key}'] = float(run.curve(key)[1][-1])
+        row[f'final_{key}'] = None if diverged else float(run.curve(key)[1][-1])
       except results.ResultsError:
         row[f'final_{key}'] = None
-    row['status'] = ('diverged' if os.path.exists(os.path.join(run.workdir, 'diverged.json'))
-                     else 'evaluated' if run.eval else 'not evaluated')
+    row['status'] = ('diverged' if diverged else 'evaluated' if run.eval else 'not evaluated')
     row['step'] = evaluation.get('step')
     row['train_seconds'] = round(run.train_seconds(), 1)
     row['hardware'] = hardware_label(run)
