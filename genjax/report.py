@@ -290,7 +290,8 @@ def plot_curves(path, root, curves, rows, setting_columns):
   import matplotlib.pyplot as plt
   groups = {}
   for row in rows:
-    groups.setdefault(tuple(row[c] for c in setting_columns), []).append(row['run'])
+    if row['status'] != 'diverged':  # its curve stops early; the table counts it
+      groups.setdefault(tuple(row[c] for c in setting_columns), []).append(row['run'])
   fig, axes = plt.subplots(1, len(curves), figsize=(6.5 * len(curves), 4.2), squeeze=False)
   for ax, key in zip(axes[0], curves):
     for i, (setting, names) in enumerate(groups.items()):
