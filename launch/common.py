@@ -3,6 +3,10 @@ import os
 import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+# The launchers that compare with torch (check_inception_port, benchmark_*) load TensorFlow first;
+# triton, which torch's CUDA wheel imports with torch._dynamo, then segfaults. None of them
+# compiles GPU kernels through torch: torch is told there is no triton.
+sys.modules.setdefault('triton', None)
 
 # Runs from a checkout without installation too.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

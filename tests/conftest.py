@@ -2,8 +2,14 @@
 $GENJAX_TEST_DATA (set by .ci/run); a missing copy fails the tests rather than skipping them."""
 import os
 import pathlib
+import sys
 
 import pytest
+
+# torch's CUDA wheel (the FID references' torch) imports triton when torch._dynamo loads, and
+# triton's extension segfaults when TensorFlow was loaded first, as it is in a test session.
+# Nothing here compiles GPU kernels: torch is told there is no triton.
+sys.modules.setdefault('triton', None)
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get('GENJAX_TEST_DATA', REPO.parent / 'shared' / 'data'))
