@@ -2,6 +2,8 @@
 
 Rerunning the same command on the same DIR resumes from the latest checkpoint.
 """
+import os
+
 import common  # noqa: F401  (sets up the environment before jax and tf load)
 from absl import flags, logging
 from ml_collections import config_flags
@@ -11,9 +13,10 @@ config_flags.DEFINE_config_file('config', None, 'Experiment config file.', lock_
 flags.DEFINE_string('workdir', None, 'Where checkpoints, logs and samples go.')
 flags.DEFINE_bool('evaluate', False, 'Then evaluate the last checkpoint as launch/evaluate.py '
                   'does, in the same process (sweeps use it to load the libraries and data once).')
-flags.DEFINE_bool('figures', True, 'At the end, draw the cheap analysis figures (curves, progress, '
-                  'interpolation; manifold, traversal, mode_collapse where they apply) into '
-                  'WORKDIR/figures, as launch/plot.py does.')
+flags.DEFINE_bool('figures', os.environ.get('GENJAX_END_FIGURES', '1') != '0',
+                  'At the end, draw the cheap analysis figures (curves, progress, interpolation; '
+                  'manifold, traversal, mode_collapse where they apply) into WORKDIR/figures, as '
+                  'launch/plot.py does (default on; GENJAX_END_FIGURES=0 turns it off).')
 flags.mark_flags_as_required(['config', 'workdir'])
 
 

@@ -10,6 +10,8 @@ import pytest
 # triton's extension segfaults when TensorFlow was loaded first, as it is in a test session.
 # Nothing here compiles GPU kernels: torch is told there is no triton.
 sys.modules.setdefault('triton', None)
+# The trainings the tests launch skip the end-of-training figures (tests/analysis asks for them).
+os.environ.setdefault('GENJAX_END_FIGURES', '0')
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 DATA = pathlib.Path(os.environ.get('GENJAX_TEST_DATA', REPO.parent / 'shared' / 'data'))

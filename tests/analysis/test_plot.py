@@ -22,11 +22,13 @@ def runs(tmp_path_factory, mnist_dir, tfds_dir, mnist_arrays):
   data = [f'--config.data.source_dir={mnist_dir}', f'--config.data.tfds_data_dir={tfds_dir}']
   vae = str(root / 'vae2d')
   result = launch('train.py', '--config=configs/vae_mnist.py', f'--workdir={vae}', *data,
+                  '--figures',
                   '--config.model.latent_dim=2', '--config.train.num_steps=3000',
                   '--config.train.eval_every=1000', '--config.train.checkpoint_every=1000')
   assert result.returncode == 0, result.stderr[-2000:]
   gan = str(root / 'dcgan')
   result = launch('train.py', '--config=configs/dcgan_mnist.py:smoke', f'--workdir={gan}', *data,
+                  '--figures',
                   '--config.train.num_steps=40', '--config.train.eval_every=20',
                   '--config.train.checkpoint_every=20', '--config.train.log_every=10')
   assert result.returncode == 0, result.stderr[-2000:]
