@@ -337,8 +337,8 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
         rc = children.run(r.train_command(sweep.config, sweep.eval_overrides, python), log, env)
         if rc != 0 and os.path.exists(os.path.join(r.workdir, 'diverged.json')):
           return r, 0, t0, log_path, 'diverged'
-        stage = 'training' if len(_checkpoint_steps(r.workdir)) == 0 or run_state(
-            r, configs[r.name].train.num_steps, sweep.eval_overrides) == 'partial' else 'evaluation'
+        state = run_state(r, configs[r.name].train.num_steps, sweep.eval_overrides)
+        stage = 'training' if state in ('new', 'partial') else 'evaluation'
         return r, rc, t0, log_path, stage
       rc = children.run(r.eval_command(sweep.eval_overrides, python), log, env)
       return r, rc, t0, log_path, 'evaluation'
