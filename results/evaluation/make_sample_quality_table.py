@@ -14,6 +14,9 @@ import argparse
 import csv
 import json
 import os
+import types
+
+from genjax import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 METRICS = ['fid', 'kid', 'precision', 'recall', 'density', 'coverage']
@@ -28,7 +31,22 @@ def committed_rows():
     return {r['run']: r for r in csv.DictReader(f)}
 
 
-def gan_rows(runs_dir, hardware):
+def run_hardware(workdir):
+  """The run's own record of its machine: hardware.txt, else hardware.json (what training writes)."""
+  if os.path.exists(os.path.join(workdir, 'hardware.txt')):
+    with open(os.path.join(workdir, 'hardware.txt')) as f:
+      return f.read().strip()
+  return report.hardware_label(types.SimpleNamespace(workdir=workdir))
+
+
+def iwae_hardware():
+  """{run: hardware} from results/iwae_mnist/results.csv, the table of the VAE/IWAE runs."""
+  with open(os.path.join(HERE, '..', 'iwae_mnist', 'results.csv'), newline='') as f:
+    return {f"{r['method']}_k{r['k']}_l{r['layers']}_e20_s{r['seed']}": r['hardware']
+            for r in csv.DictReader(f)}
+
+
+def gan_rows(runs_dir):
   """A row per GAN run from its workdir in runs_dir; a run not there (not re-run) keeps its
   committed row."""
   rows, committed = [], committed_rows()
@@ -48,7 +66,7 @@ def gan_rows(runs_dir, hardware):
     row = {'model': config['method']['name'], 'run': run, 'budget': (
         f"{result['step']} generator steps, batch {config['train']['batch_size']}, "
         f"n_critic {config['method']['n_critic']}"), 'seed': config['seed'],
-        'test_nll': '', 'hardware': hardware}
+        'test_nll': '', 'hardware': run_hardware(os.path.join(runs_dir, run))}
     row.update({m: round(result[f'{m}_mnist_classifier'], 4) for m in METRICS})
     row['classifier_score'] = round(result['classifier_score'], 3)
     row['class_histogram_min'] = min(result['class_histogram'])
@@ -58,13 +76,13 @@ def gan_rows(runs_dir, hardware):
 
 
 def vae_rows():
-  rows = []
+  rows, hardware = [], iwae_hardware()
   with open(os.path.join(HERE, 'vae_iwae_sample_quality.csv')) as f:
     for r in csv.DictReader(f):
       method, k = r['run'].split('_')[:2]
       row = {'model': f'{method} {k.replace("k", "k=")}', 'run': r['run'],
              'budget': '20 epochs (60000 steps, batch 20)', 'seed': 0, 'test_nll': r['nll'],
-             'hardware': '2-core CPU (this project\'s machine)'}
+             'hardware': hardware[r['run']]}
       row.update({m: round(float(r[f'{m}_mnist_classifier']), 4) for m in METRICS})
       row['classifier_score'] = round(float(r['classifier_score']), 3)
       row['class_histogram_min'] = min(json.loads(r['class_histogram']))
@@ -76,9 +94,8 @@ def vae_rows():
 def main():
   parser = argparse.ArgumentParser(description=__doc__)
   parser.add_argument('--gan_runs', required=True)
-  parser.add_argument('--hardware', default='2-core CPU (this project\'s machine), JAX 0.10.2')
   args = parser.parse_args()
-  rows = gan_rows(args.gan_runs, args.hardware) + vae_rows()
+  rows = gan_rows(args.gan_runs) + vae_rows()
   fields = ['model', 'run', 'budget', 'seed', 'test_nll', *METRICS, 'classifier_score',
             'class_histogram_min', 'num_samples', 'hardware']
   with open(os.path.join(HERE, 'mnist_sample_quality.csv'), 'w', newline='') as f:

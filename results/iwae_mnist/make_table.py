@@ -45,7 +45,7 @@ def row(workdir):
       'elbo': round(ev['elbo'], 2), 'iwae_bound': round(ev['iwae_bound'], 2),
       'batch_size': config['train']['batch_size'], 'steps': ev['step'],
       'train_minutes': run.train_minutes(), 'nll_num_samples': ev['nll_num_samples'],
-      'paper_nll_3280_epochs': PAPER_NLL.get((method, k), ''), 'hardware': hardware(),
+      'paper_nll_3280_epochs': PAPER_NLL.get((method, k), ''), 'hardware': hardware(workdir),
   }
 
 
