@@ -1,9 +1,11 @@
 """Runs the hardening probes and kill -9 trials on real MNIST and writes results/reliability.md.
 
   python launch/reliability.py --source_dir=../shared/data/mnist [--out=results/reliability.md]
+      [--parts=probes,kills]
 
 Every row of the table is measured by this run (exit status, seconds, the first error or warning
-line, what the workdir holds afterwards); nothing is typed. ~15 minutes on a loaded 2-core CPU.
+line, what the workdir holds afterwards); nothing is typed. On a loaded 2-core CPU the probes take
+~15 minutes and the kill -9 trials ~15 more.
 """
 import json
 import os
@@ -15,15 +17,22 @@ import sys
 import tempfile
 import time
 
+import common  # noqa: F401  (runs from a checkout without installation)
 from absl import app, flags
+
+from genjax.fault_injection import flip_middle, largest_file, metrics_rows
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string('source_dir', os.path.join(REPO, '..', 'shared', 'data', 'mnist'),
                     'The original MNIST files.')
 flags.DEFINE_string('out', os.path.join(REPO, 'results', 'reliability.md'), 'The table.')
-flags.DEFINE_list('kill_delays', ['0', '3', '6', '10'],
-                  'Seconds after each restart of the WGAN-GP trial has finished its first step '
-                  '(startup, data and compilation vary with the load) at which it is killed (-9).')
+flags.DEFINE_list('kills', ['after', 'during', 'after', 'during', 'during'],
+                  'The kill -9 trials of the WGAN-GP run, in order: "after" kills a restart as soon '
+                  'as it has finished a new checkpoint, "during" as soon as it has started writing '
+                  'one (an Orbax temporary folder appears) while an older one exists.')
+flags.DEFINE_list('parts', ['probes', 'kills'],
+                  'What to run: the probes, the kill -9 trials, or both. A part not run keeps its '
+                  'section of --out as it is.')
 FLAGS = flags.FLAGS
 IWAE = os.path.join(REPO, 'configs', 'iwae_mnist.py:smoke')
 WGAN_GP = os.path.join(REPO, 'configs', 'wgan_gp_mnist.py:smoke')
@@ -66,30 +75,6 @@ class Probe:
 def listing(path):
   return sorted(os.listdir(path)) if os.path.isdir(path) else ('(absent)' if not os.path.exists(path)
                                                               else '(a file)')
-
-
-def flip_middle(path, count=256):
-  size = os.path.getsize(path)
-  with open(path, 'r+b') as f:
-    f.seek(size // 2)
-    data = f.read(count)
-    f.seek(size // 2)
-    f.write(bytes(b ^ 0xFF for b in data))
-
-
-def largest_file(directory):
-  files = [os.path.join(r, n) for r, _, names in os.walk(directory) for n in names]
-  return max(files, key=os.path.getsize)
-
-
-def metrics_rows(path):
-  out = {}
-  for line in open(path):
-    if line.strip():
-      r = json.loads(line)
-      out[r['step']] = {k: v for k, v in r.items()
-                        if not any(w in k for w in ('time', 'per_sec', 'eta', 'seconds'))}
-  return out
 
 
 def probes(p):
@@ -206,7 +191,44 @@ def probes(p):
         f'{os.path.exists(os.path.join(w, "train.lock"))}; trained: {trained}', ok=trained)
 
 
-def kill_loop(p, delays):
+def _checkpoints(workdir):
+  """(finished steps, steps being written) in WORKDIR/checkpoints: Orbax writes step N into
+  'N.orbax-checkpoint-tmp-*' and renames it to 'N' when the write has finished."""
+  try:
+    names = os.listdir(os.path.join(workdir, 'checkpoints'))
+  except FileNotFoundError:
+    return [], []
+  finished = sorted(int(n) for n in names if n.isdigit())
+  writing = sorted(int(n.split('.')[0]) for n in names if '.orbax-checkpoint-tmp' in n
+                   and n.split('.')[0].isdigit())
+  return finished, writing
+
+
+def _kill_when(proc, workdir, mode, timeout=1800):
+  """Polls the checkpoints every 2 ms and kills proc (-9) at the first moment that fits mode:
+  'after', a checkpoint newer than those there at the start has finished; 'during', a write has
+  started while at least one finished checkpoint exists. Returns (finished, writing) seen just
+  before the kill, or None when the run ended first."""
+  start = set(_checkpoints(workdir)[0])
+  t0 = time.monotonic()
+  while proc.poll() is None and time.monotonic() - t0 < timeout:
+    finished, writing = _checkpoints(workdir)
+    if (mode == 'after' and set(finished) - start and not writing) or (
+        mode == 'during' and finished and writing and max(writing) > max(finished)):
+      proc.send_signal(signal.SIGKILL)
+      proc.wait()
+      return finished, writing
+    time.sleep(0.002)
+  proc.kill()
+  proc.wait()
+  return None
+
+
+def kill_loop(p, kills):
+  """A WGAN-GP run (n_critic 5, a checkpoint every 3 steps) killed -9 len(kills) times, each kill
+  after a checkpoint exists, some in the middle of a checkpoint write; each restart must resume
+  from the newest finished checkpoint, and the final run must log what an uninterrupted run
+  logs."""
   t = p.tmp
   args = ['--config.train.num_steps=24', '--config.train.checkpoint_every=3',
           '--config.train.log_every=3']
@@ -214,38 +236,68 @@ def kill_loop(p, delays):
   rc, s, out = p.run(p.train_cmd(g0, *args, config=WGAN_GP))
   p.add('reference: WGAN-GP smoke (n_critic 5), 24 steps', 'exit 0', rc, s, out, ok=rc == 0)
   log = os.path.join(t, 'g1.log')
-  for delay in delays:
-    seen = open(log).read().count('first step of this process') if os.path.exists(log) else 0
+  trials = []
+  for mode in kills:
+    t0 = time.monotonic()
     proc = p.start(p.train_cmd(g1, *args, config=WGAN_GP), log)
-    while proc.poll() is None and open(log).read().count('first step of this process') == seen:
-      time.sleep(0.2)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    steps = sorted(int(n) for n in os.listdir(os.path.join(g1, 'checkpoints')) if n.isdigit()) \
-        if os.path.isdir(os.path.join(g1, 'checkpoints')) else []
-    p.add(f'WGAN-GP kill -9 {delay} s after its first step', 'newest finished checkpoint kept',
-          proc.returncode, delay, '',
-          f'checkpoints after the kill: {steps}', ok=True)
+    seen = _kill_when(proc, g1, mode)
+    after, left = _checkpoints(g1)
+    trials.append(dict(mode=mode, seen=seen, after=after, left=left, seconds=time.monotonic() - t0,
+                       rc=proc.returncode))
   rc, s, out = p.run(p.train_cmd(g1, *args, config=WGAN_GP))
+  with open(log) as f:
+    resumed = [int(l.split('at step ')[1].split(' ')[0]) for l in f if 'Resuming from' in l]
+  resumed += [int(l.split('at step ')[1].split(' ')[0]) for l in out.splitlines()
+              if 'Resuming from' in l]
+  for i, trial in enumerate(trials):
+    seen, after = trial['seen'], trial['after']
+    newest = max(after) if after else None
+    next_resume = resumed[i] if i < len(resumed) else None
+    if seen is None:
+      p.add(f'WGAN-GP kill -9 #{i + 1} ({trial["mode"]} a checkpoint write)', 'killed after a '
+            'checkpoint exists', trial['rc'], trial['seconds'], '', 'the run ended before the '
+            'kill', ok=False)
+      continue
+    cut = trial['mode'] == 'during' and bool(trial['left'])
+    what = (f'during the write of checkpoint {max(seen[1])}' if trial['mode'] == 'during' else
+            f'just after checkpoint {max(seen[0])} finished')
+    p.add(f'WGAN-GP kill -9 #{i + 1}, {what}', 'the next start resumes from the newest finished '
+          'checkpoint', trial['rc'], trial['seconds'], '',
+          f'finished checkpoints after the kill: {after}; unfinished write left behind: '
+          f'{trial["left"] or "none"}{" (the kill cut the write)" if cut else ""}; next start '
+          f'resumed from step {next_resume}',
+          ok=trial['rc'] == -signal.SIGKILL and newest is not None and next_resume == newest)
   same = rc == 0 and metrics_rows(os.path.join(g0, 'metrics.jsonl')) == metrics_rows(
       os.path.join(g1, 'metrics.jsonl'))
-  p.add(f'WGAN-GP final resume after {len(delays)} kills', 'metrics.jsonl equal to the '
-        'uninterrupted run', rc, s, out, f'equal: {same}; resumed from: '
-        f'{[l.split("step ")[1].split(" ")[0] for l in open(log) if "Resuming" in l]}', ok=same)
+  p.add(f'WGAN-GP final run after {len(kills)} kills', 'metrics.jsonl equal to the '
+        'uninterrupted run', rc, s, out, f'equal: {same}; resumed from steps {resumed}', ok=same)
 
 
-def write_table(rows, path, seconds):
+PARTS = {'probes': ('Probes', probes), 'kills': ('kill -9 trials', kill_loop)}
+INTRO = [
+    '# Reliability probes',
+    '',
+    'Written by `python launch/reliability.py` (the probes of `../shared/acceptance/hardening` and '
+    'more, on real MNIST; every cell measured by that run). A probe passes when it does what the '
+    '"expected" column says; refusals must be exit status 2 with exactly one `error:` line and '
+    'no traceback. `--parts=probes` or `--parts=kills` reruns one section and keeps the other.',
+    '',
+]
+
+
+def _markers(part):
+  return f'<!-- reliability:{part} -->', f'<!-- /reliability:{part} -->'
+
+
+def section(part, rows, seconds):
+  """The markdown of one part: its machine, duration, table and pass count, between markers."""
+  begin, end = _markers(part)
   lines = [
-      '# Reliability probes',
-      '',
-      'Written by `python launch/reliability.py` (the probes of `../shared/acceptance/hardening` and '
-      'more, on real MNIST; every cell measured by that run). A probe passes when it does what the '
-      '"expected" column says; refusals must be exit status 2 with exactly one `error:` line and '
-      'no traceback.',
+      begin,
+      f'## {PARTS[part][0]}',
       '',
       f'Machine: {platform.node()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; '
-      f'run took {seconds / 60:.1f} min; {time.strftime("%Y-%m-%d %H:%M")}.',
+      f'this part took {seconds / 60:.1f} min; {time.strftime("%Y-%m-%d %H:%M")}.',
       '',
       '| probe | expected | exit | s | passed | first error / warning line | afterwards |',
       '|---|---|---|---|---|---|---|',
@@ -255,23 +307,43 @@ def write_table(rows, path, seconds):
     lines.append(f'| {esc(r["probe"])} | {esc(r["expected"])} | {r["rc"]} | {r["seconds"]} | '
                  f'{"yes" if r["ok"] else "**NO**"} | {esc(r["said"])} | {esc(r["extra"])} |')
   passed = sum(r['ok'] for r in rows)
-  lines += ['', f'{passed} of {len(rows)} passed.', '']
-  with open(path, 'w') as f:
-    f.write('\n'.join(lines))
-  return passed == len(rows)
+  lines += ['', f'{passed} of {len(rows)} passed.', end]
+  return '\n'.join(lines)
+
+
+def kept_section(path, part):
+  """The section of an earlier --out for a part not rerun."""
+  begin, end = _markers(part)
+  text = open(path).read() if os.path.exists(path) else ''
+  if begin not in text or end not in text:
+    raise SystemExit(f'{path} has no {part} section to keep: run with --parts={part} too')
+  return begin + text.split(begin, 1)[1].split(end, 1)[0] + end
 
 
 def main(argv):
   del argv
-  t0 = time.monotonic()
+  unknown = set(FLAGS.parts) - set(PARTS)
+  if unknown:
+    raise SystemExit(f'--parts: unknown {sorted(unknown)}; choose from {sorted(PARTS)}')
   tmp = tempfile.mkdtemp(prefix='genjax_reliability_')
+  sections, ok = [], True
   try:
     p = Probe(tmp, os.path.abspath(FLAGS.source_dir))
-    probes(p)
-    kill_loop(p, [int(d) for d in FLAGS.kill_delays])
-    ok = write_table(p.rows, FLAGS.out, time.monotonic() - t0)
+    for part, (_, run) in PARTS.items():
+      if part not in FLAGS.parts:
+        sections.append(kept_section(FLAGS.out, part))
+        continue
+      t0, p.rows = time.monotonic(), []
+      if part == 'kills':
+        run(p, FLAGS.kills)
+      else:
+        run(p)
+      ok &= all(r['ok'] for r in p.rows)
+      sections.append(section(part, p.rows, time.monotonic() - t0))
   finally:
     shutil.rmtree(tmp, ignore_errors=True)
+  with open(FLAGS.out, 'w') as f:
+    f.write('\n'.join(INTRO) + '\n\n'.join(sections) + '\n')
   print(f'wrote {FLAGS.out}')
   sys.exit(0 if ok else 1)
 

@@ -16,6 +16,7 @@ import time
 import numpy as np
 import pytest
 
+from genjax.fault_injection import flip_middle, largest_file
 from tests.conftest import REPO
 from tests.test_adversarial_train import smoke_config
 
@@ -217,20 +218,6 @@ def test_a_refused_start_removes_the_workdir_it_created(tmp_path):
 
 # ---- checkpoints: damage is detected, the newest intact one is used ----------------------------
 
-def _flip_middle(path, count=256):
-  size = os.path.getsize(path)
-  with open(path, 'r+b') as f:
-    f.seek(size // 2)
-    data = f.read(count)
-    f.seek(size // 2)
-    f.write(bytes(b ^ 0xFF for b in data))
-
-
-def _largest_file(directory):
-  files = [os.path.join(r, n) for r, _, names in os.walk(directory) for n in names]
-  return max(files, key=os.path.getsize)
-
-
 @pytest.fixture(scope='module')
 def iwae_run(tmp_path_factory, mnist_dir, tfds_dir, mnist_arrays):
   """A 6-step IWAE smoke run with checkpoints at steps 2, 4 and 6."""
@@ -269,7 +256,7 @@ def test_flipped_bytes_fall_back_to_the_previous_checkpoint_with_a_warning(iwae_
                                                                          caplog):
   config, _ = iwae_run
   workdir = _copy(iwae_run, tmp_path)
-  _flip_middle(_largest_file(os.path.join(workdir, 'checkpoints', '6')))
+  flip_middle(largest_file(os.path.join(workdir, 'checkpoints', '6')))
   with caplog.at_level(logging.WARNING):
     state = _restore(workdir, config)
   assert int(state.step) == 4
@@ -281,7 +268,7 @@ def test_flipped_bytes_fall_back_to_the_previous_checkpoint_with_a_warning(iwae_
 def test_evaluation_never_scores_a_damaged_checkpoint(iwae_run, tmp_path):
   from genjax import evaluate
   workdir = _copy(iwae_run, tmp_path)
-  _flip_middle(_largest_file(os.path.join(workdir, 'checkpoints', '6')))
+  flip_middle(largest_file(os.path.join(workdir, 'checkpoints', '6')))
   result = evaluate.evaluate(workdir, nll_num_samples=5, eval_overrides={
       'metrics': 'nll', 'nll_test_examples': 100})
   assert result['step'] == 4 and np.isfinite(result['nll'])
@@ -294,7 +281,7 @@ def test_no_intact_checkpoint_is_one_error_and_the_config_is_not_rewritten(iwae_
   config, _ = iwae_run
   workdir = _copy(iwae_run, tmp_path)
   for step in (2, 4, 6):
-    _flip_middle(_largest_file(os.path.join(workdir, 'checkpoints', str(step))))
+    flip_middle(largest_file(os.path.join(workdir, 'checkpoints', str(step))))
   before = open(os.path.join(workdir, 'config.json')).read()
   longer = smoke_config('iwae_mnist', config.data.source_dir, config.data.tfds_data_dir,
                         num_steps=8, log_every=2, checkpoint_every=2, eval_every=6)
@@ -453,6 +440,7 @@ def test_evaluate_flags_through_the_command_line(iwae_run, tmp_path):
   assert 'fid_mnist_classifier' not in e and np.isfinite(e['nll'])
 
 
+@pytest.mark.slow  # trains through launch/train.py
 @pytest.mark.skipif(not sys.platform.startswith('linux'), reason='prctl is Linux-only')
 def test_a_training_whose_launcher_is_killed_stops_and_frees_the_workdir(tmp_path):
   """`f() { python launch/train.py ...; }; f & kill -9 $!` kills the shell, not python: the
