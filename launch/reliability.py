@@ -199,22 +199,28 @@ def _checkpoints(workdir):
   except FileNotFoundError:
     return [], []
   finished = sorted(int(n) for n in names if n.isdigit())
-  writing = sorted(int(n.split('.')[0]) for n in names if '.orbax-checkpoint-tmp' in n
-                   and n.split('.')[0].isdigit())
+  writing = sorted(n for n in names if '.orbax-checkpoint-tmp' in n and n.split('.')[0].isdigit())
   return finished, writing
+
+
+def _step(tmp_name):
+  return int(tmp_name.split('.')[0])
 
 
 def _kill_when(proc, workdir, mode, timeout=1800):
   """Polls the checkpoints every 2 ms and kills proc (-9) at the first moment that fits mode:
-  'after', a checkpoint newer than those there at the start has finished; 'during', a write has
-  started while at least one finished checkpoint exists. Returns (finished, writing) seen just
+  'after', a checkpoint newer than those there at the start has finished; 'during', this process
+  has started a write (a temporary folder not there at the start: one an earlier kill left does
+  not count) while at least one finished checkpoint exists. Returns (finished, writing) seen just
   before the kill, or None when the run ended first."""
-  start = set(_checkpoints(workdir)[0])
+  start_finished, start_writing = (set(x) for x in _checkpoints(workdir))
   t0 = time.monotonic()
   while proc.poll() is None and time.monotonic() - t0 < timeout:
     finished, writing = _checkpoints(workdir)
-    if (mode == 'after' and set(finished) - start and not writing) or (
-        mode == 'during' and finished and writing and max(writing) > max(finished)):
+    new_writes = [n for n in writing if n not in start_writing]
+    if (mode == 'after' and set(finished) - start_finished and not new_writes) or (
+        mode == 'during' and finished and new_writes
+        and max(map(_step, new_writes)) > max(finished)):
       proc.send_signal(signal.SIGKILL)
       proc.wait()
       return finished, writing
@@ -258,8 +264,9 @@ def kill_loop(p, kills):
             'checkpoint exists', trial['rc'], trial['seconds'], '', 'the run ended before the '
             'kill', ok=False)
       continue
-    cut = trial['mode'] == 'during' and bool(trial['left'])
-    what = (f'during the write of checkpoint {max(seen[1])}' if trial['mode'] == 'during' else
+    cut = trial['mode'] == 'during' and bool(set(seen[1]) & set(trial['left']))
+    what = (f'during the write of checkpoint {max(map(_step, seen[1]))}'
+            if trial['mode'] == 'during' else
             f'just after checkpoint {max(seen[0])} finished')
     p.add(f'WGAN-GP kill -9 #{i + 1}, {what}', 'the next start resumes from the newest finished '
           'checkpoint', trial['rc'], trial['seconds'], '',
