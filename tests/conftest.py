@@ -41,6 +41,14 @@ def tfds_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
+def mnist_raw(mnist_dir):
+  """The verified original MNIST files read directly, without preparing TFDS (seconds, not the
+  TFDS preparation of mnist_arrays): for tests of the math on real digits."""
+  from genjax.data import raw
+  return {s: raw.read_mnist(mnist_dir, s) for s in ('train', 'test')}
+
+
+@pytest.fixture(scope='session')
 def mnist_arrays(mnist_dir, tfds_dir):
   from genjax.data import load_split
   return {s: load_split('mnist', s, mnist_dir, tfds_dir) for s in ('train', 'test')}

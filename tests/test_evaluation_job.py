@@ -36,6 +36,7 @@ def _copy(run, tmp_path):
   return target
 
 
+@pytest.mark.slow  # trains a smoke run
 def test_eval_overrides_choose_metrics_and_rerun_only_on_change(gan_run, tmp_path):
   workdir = _copy(gan_run, tmp_path)
   only_fid = evaluate.evaluate(workdir, eval_overrides={'metrics': 'fid'})
@@ -56,6 +57,7 @@ def _fid_by_hand(real_features, fake_features):
   return float(np.sum((mu1 - mu2)**2) + np.trace(s1 + s2 - 2 * covmean))
 
 
+@pytest.mark.slow  # trains a smoke run
 def test_train_protocol_equals_a_hand_computation_on_the_train_split(gan_run, tmp_path,
                                                                       mnist_arrays):
   from genjax.models import mnist_classifier
@@ -77,6 +79,7 @@ def test_train_protocol_equals_a_hand_computation_on_the_train_split(gan_run, tm
   assert test_fid != pytest.approx(expected, rel=1e-5)  # the protocol changed the reference
 
 
+@pytest.mark.slow  # trains a smoke run
 def test_scalars_reach_tensorboard(gan_run, tmp_path):
   from tensorflow.python.summary.summary_iterator import summary_iterator
   workdir = _copy(gan_run, tmp_path)
@@ -92,6 +95,7 @@ def test_scalars_reach_tensorboard(gan_run, tmp_path):
   assert values[(4, 'eval/classifier_score')] == pytest.approx(result['classifier_score'], rel=1e-6)
 
 
+@pytest.mark.slow  # trains a smoke run
 def test_likelihood_runs_get_sample_metrics_and_can_skip_the_nll(tmp_path, mnist_dir, tfds_dir,
                                                                  mnist_arrays):
   del mnist_arrays
@@ -100,7 +104,9 @@ def test_likelihood_runs_get_sample_metrics_and_can_skip_the_nll(tmp_path, mnist
   train_and_evaluate(config, str(tmp_path))
   samples_only = evaluate.evaluate(str(tmp_path), eval_overrides={'metrics': 'fid,score'})
   assert 'nll' not in samples_only and np.isfinite(samples_only['fid_mnist_classifier'])
-  assert 1 <= samples_only['classifier_score'] <= 10
+  # 4 training steps make blobs, not digits: well below the ~9.2 that real test digits score at
+  # this count (tests/metrics/test_sample_quality_mnist.py), above a constant batch's 1
+  assert 1.001 < samples_only['classifier_score'] < 8
   nll_only = evaluate.evaluate(str(tmp_path), nll_num_samples=10,
                                eval_overrides={'metrics': 'nll'})
   assert np.isfinite(nll_only['nll']) and 'fid_mnist_classifier' not in nll_only
@@ -205,6 +211,7 @@ def test_watch_follows_a_running_training_to_its_last_step(tmp_path, mnist_dir, 
     assert json.load(f)['step'] == 8
 
 
+@pytest.mark.slow  # trains a smoke run
 def test_an_unreadable_newest_checkpoint_is_retried_then_reported(gan_run, tmp_path):
   """What watch() meets when a training is still finishing a checkpoint."""
   import shutil

@@ -17,6 +17,8 @@ from genjax.experiments.adversarial import IMAGE_SHAPES, build_spec, to_signed_u
 from genjax.experiments.likelihood import run_keys
 from genjax.methods import adversarial
 
+pytestmark = pytest.mark.slow  # compiles each adversarial step, CIFAR ResNet included
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # name: (metrics of the step, sum of |G's parameters| after it); printed by __main__ below.

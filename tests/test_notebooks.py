@@ -25,6 +25,7 @@ def test_committed_with_figures(path):
   assert first.cell_type == 'markdown' and 'python -m genjax.notebooks' in first.source
 
 
+@pytest.mark.slow  # a Jupyter kernel runs the notebook
 def test_overview_runs_in_a_kernel_and_matches_its_outputs():
   path = os.path.join(REPO, BOOKS[0])
   committed = nbformat.read(path, as_version=4)

@@ -75,6 +75,7 @@ def test_find_runs_and_read_table_on_committed_results():
     assert round(run.eval['nll'], 2) == row['nll']
 
 
+@pytest.mark.slow  # runs the notebook's cells
 def test_overview_notebook_runs_on_committed_results(monkeypatch):
   """Runs every code cell in order, from results/ as Jupyter would, and checks the numbers it
   computes against the CSV read independently."""
@@ -95,6 +96,13 @@ def test_overview_notebook_runs_on_committed_results(monkeypatch):
   with open(REPO / 'results' / 'infogan_mnist' / 'results.csv', newline='') as f:
     accuracy = [float(r['categorical_accuracy']) for r in csv.DictReader(f)]
   assert namespace['infogan_accuracy'] == accuracy
+  # ... and the CSV the notebook reads holds the accuracies the committed runs' eval.json files
+  # report (the runs of the committed config: infogan_s<seed> on the GPU, infogan_cpu_s<seed>)
+  runs_dir = REPO / 'results' / 'infogan_mnist' / 'runs'
+  from_runs = [results.load_run(str(runs_dir / d)).eval['categorical_accuracy']
+               for d in os.listdir(runs_dir)
+               if d.startswith(('infogan_s', 'infogan_cpu_s')) and d.rsplit('_s', 1)[1].isdigit()]
+  assert len(from_runs) == len(accuracy) and sorted(from_runs) == sorted(accuracy)
   assert namespace['infogan_mean'] == pytest.approx(sum(accuracy) / len(accuracy))
   cpu_runs = [d for d in os.listdir(REPO / 'results' / 'infogan_mnist' / 'runs')
               if d.startswith('infogan_cpu_s') and d[len('infogan_cpu_s'):].isdigit()]

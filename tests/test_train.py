@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # every test here trains through launch/train.py or reads its run
+
 TIMING = ('time', 'per_sec', '/s', 'eta')
 SMOKE = ['--config.train.num_steps=300', '--config.train.checkpoint_every=100',
          '--config.train.log_every=50', '--config.train.eval_every=150']

@@ -50,10 +50,10 @@ def test_collapse_warning_rules():
   assert 'largest class' in collapse.collapse_warning([], dominant)
 
 
-def test_detector_fires_on_a_constant_generator_not_on_real_digits(mnist_arrays):
+def test_detector_fires_on_a_constant_generator_not_on_real_digits(mnist_raw):
   from genjax.models import mnist_classifier
   _, variables = mnist_classifier.load_mnist_classifier()
-  images, _ = mnist_arrays['test']
+  images, _ = mnist_raw['test']
 
   def stats(x_uint8_or_float):
     x = mnist_classifier.to_classifier_input(np.asarray(x_uint8_or_float, np.float32) / 255.0,

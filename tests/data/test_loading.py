@@ -8,6 +8,7 @@ from genjax.data import load_split, loading
 from genjax.errors import DataError
 
 
+@pytest.mark.slow  # prepares MNIST through TFDS
 def test_mnist_through_tfds_is_the_real_mnist(mnist_arrays):
   images, labels = mnist_arrays['train']
   assert images.shape == (60000, 28, 28, 1) and images.dtype == np.uint8
@@ -16,6 +17,7 @@ def test_mnist_through_tfds_is_the_real_mnist(mnist_arrays):
                                           5949]
 
 
+@pytest.mark.slow  # prepares MNIST through TFDS
 def test_source_dir_from_environment(mnist_dir, tfds_dir, monkeypatch, mnist_arrays):
   monkeypatch.setenv(loading.SOURCE_DIR_ENV, mnist_dir)
   images, _ = load_split('mnist', 'test', None, tfds_dir)

@@ -6,8 +6,8 @@ from genjax.data.subsets import class_balanced_subset
 from genjax.errors import ConfigError
 
 
-def test_subsets_are_balanced_nested_and_fixed(mnist_arrays):
-  _, labels = mnist_arrays['train']
+def test_subsets_are_balanced_nested_and_fixed(mnist_raw):
+  _, labels = mnist_raw['train']
   previous = None
   for size in (1000, 5000, 10000):
     idx = class_balanced_subset(labels, size)

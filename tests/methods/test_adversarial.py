@@ -22,8 +22,15 @@ def _real(n_critic, batch=8, seed=0):
   return jax.random.uniform(jax.random.key(seed), (n_critic, batch, 28, 28, 1)) * 2 - 1
 
 
-@pytest.mark.parametrize('method,n_critic', [('dcgan', 1), ('wgan', 3), ('wgan_gp', 2),
-                                             ('infogan', 1)])
+# Each test here compiles a DCGAN train step: 10-35 s of CPU apiece. The fast tier keeps one (WGAN-GP,
+# n_critic 2: both players, the critic loop, the penalty); the losses are checked against
+# independent computations in test_adversarial_losses.py.
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize('method,n_critic', [
+    pytest.param('dcgan', 1, marks=SLOW), pytest.param('wgan', 3, marks=SLOW), ('wgan_gp', 2),
+    pytest.param('infogan', 1, marks=SLOW)])
 def test_step_compiles_once_and_updates_both_players(method, n_critic):
   spec = _spec(method, n_critic=n_critic, ema_decay=0.9)
   state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
@@ -42,6 +49,7 @@ def test_step_compiles_once_and_updates_both_players(method, n_critic):
   assert not np.allclose(e2, g2) and not np.allclose(e2, g0)
 
 
+@SLOW
 def test_ema_keeps_decay_of_the_old_average_and_the_rest_of_the_new_weights():
   """ema_1 = decay * ema_0 + (1 - decay) * g_1 with ema_0 = g_0: an inverted decay fails."""
   spec = _spec('dcgan', ema_decay=0.9)
@@ -55,6 +63,7 @@ def test_ema_keeps_decay_of_the_old_average_and_the_rest_of_the_new_weights():
   assert max(moved) > 1e-5  # the generator moved, so the check above has teeth
 
 
+@SLOW
 def test_critic_steps_raise_the_wasserstein_gap_and_clipping_holds():
   spec = _spec('wgan', n_critic=5, clip=0.01)
   state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
@@ -69,6 +78,7 @@ def test_critic_steps_raise_the_wasserstein_gap_and_clipping_holds():
     assert float(jnp.max(jnp.abs(w))) <= 0.01 + 1e-7
 
 
+@SLOW
 def test_gan_discriminator_step_raises_d_real_minus_d_fake():
   spec = _spec('dcgan')
   state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
@@ -78,6 +88,7 @@ def test_gan_discriminator_step_raises_d_real_minus_d_fake():
   assert gap(new.d) > gap(state.d)
 
 
+@SLOW
 def test_info_term_reaches_generator_q_head_and_shared_trunk():
   spec = _spec('infogan')
   state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
@@ -100,6 +111,7 @@ def test_info_term_reaches_generator_q_head_and_shared_trunk():
   assert float(metrics['d_info_loss']) > 0
 
 
+@SLOW
 def test_sampling_uses_running_batch_norm_statistics():
   spec = _spec('dcgan')
   state = A.init_state(spec, jax.random.key(0), (28, 28, 1))
@@ -113,6 +125,7 @@ def _critic_grads(spec, state, key):
       state.d.params)
 
 
+@SLOW
 def test_info_term_can_leave_the_trunk_to_the_gan_loss():
   key = jax.random.key(5)
   detached = _spec('infogan', info_updates_trunk=False)
@@ -130,6 +143,7 @@ def test_info_term_can_leave_the_trunk_to_the_gan_loss():
   assert float(sum(jnp.sum(x ** 2) for x in jax.tree.leaves(g_detached['q_head']))) > 0
 
 
+@SLOW
 @pytest.mark.parametrize('prior', ['normal', 'uniform'])
 def test_noise_prior(prior):
   spec = _spec('infogan', z_prior=prior)
@@ -143,6 +157,7 @@ def test_noise_prior(prior):
     _spec('infogan', z_prior='gaussian')
 
 
+@SLOW
 def test_discriminator_evaluates_on_batch_statistics_of_its_input():
   """D's BN running averages mix real and generated batches; evaluation normalizes each batch
   by its own statistics, as D saw it in training, and leaves the averages alone."""

@@ -33,6 +33,7 @@ def _setup(objective, k, layers=1):
   return model, state, iwae.make_train_step(model, objective, k)
 
 
+@pytest.mark.slow  # compiles IWAE train steps: 10-20 s of CPU
 def test_k1_vae_and_iwae_are_the_same_step():
   x = (np.random.RandomState(0).rand(8, 784) > 0.5).astype(np.float32)
   _, state, vae_step = _setup('vae', 1)
@@ -43,6 +44,7 @@ def test_k1_vae_and_iwae_are_the_same_step():
   np.testing.assert_allclose(ma['loss'], mb['loss'])
 
 
+@pytest.mark.slow  # compiles IWAE train steps: 10-20 s of CPU
 def test_iwae_and_vae_differ_for_k_above_1():
   x = (np.random.RandomState(0).rand(8, 784) > 0.5).astype(np.float32)
   _, state, vae_step = _setup('vae', 5)
@@ -55,9 +57,10 @@ def test_iwae_and_vae_differ_for_k_above_1():
   assert float(mb['loss']) < float(ma['loss'])
 
 
-@pytest.mark.parametrize('layers', [1, 2])
-def test_train_step_compiles_once_and_learns(layers, mnist_arrays):
-  images, _ = mnist_arrays['test']
+# two stochastic layers: 15 s of CPU, in the full suite only
+@pytest.mark.parametrize('layers', [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_train_step_compiles_once_and_learns(layers, mnist_raw):
+  images, _ = mnist_raw['test']
   x = (images[:100].reshape(100, -1) > 127).astype(np.float32)
   _, state, step = _setup('iwae', 5, layers)
   chex.clear_trace_counter()  # the counter is per function name, across parametrizations
@@ -70,6 +73,7 @@ def test_train_step_compiles_once_and_learns(layers, mnist_arrays):
   assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 20
 
 
+@pytest.mark.slow  # compiles IWAE train steps: 10-20 s of CPU
 def test_noise_is_folded_with_the_step():
   """The step draws its noise from fold_in(key, state.step): the same state, batch and key at
   another step count give another loss, and the loss equals the one computed by hand from

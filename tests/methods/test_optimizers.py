@@ -71,6 +71,7 @@ def test_unknown_optimizer_is_refused():
     iwae.make_optimizer(config('adagrad'), steps_per_epoch=10)
 
 
+@pytest.mark.slow  # compiles IWAE train steps: 10-20 s of CPU
 @pytest.mark.parametrize('layers', [1, 2])
 def test_latent_dim_sets_the_top_layer(layers):
   model = iwae.build_model(ConfigDict(dict(stochastic_layers=layers, latent_dim=3)))

@@ -156,6 +156,7 @@ def test_torchscript_names_cover_every_layer_once():
   assert len(names) == 94 and sorted(names.values()) == sorted(convs)
 
 
+@pytest.mark.slow  # converts a 21.8M-parameter network: 5 s of CPU and more
 @pytest.mark.parametrize('suffix', ['.msgpack', '.npz'])
 def test_torchscript_conversion_round_trips_through_the_file(tmp_path, suffix):
   flat = _random_flat(iw.expected_shapes(False))
@@ -172,6 +173,7 @@ def test_torchscript_conversion_round_trips_through_the_file(tmp_path, suffix):
   assert iw.load_inception_params(path) is not None
 
 
+@pytest.mark.slow  # converts a 21.8M-parameter network: 5 s of CPU and more
 def test_pytorch_fid_state_dict_maps_torchvision_names(tmp_path):
   flat = _random_flat(iw.expected_shapes(True), seed=2)
   state = {'Mixed_5b.branch1x1.bn.num_batches_tracked': np.array(0)}  # ignored bookkeeping

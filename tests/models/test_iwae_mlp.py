@@ -38,7 +38,8 @@ def _np_log_weights(params, x, samples):
   return log_p - log_q
 
 
-@pytest.mark.parametrize('layers', [1, 2])
+# two stochastic layers (6 s of CPU) in the full suite only
+@pytest.mark.parametrize('layers', [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_log_weights_match_numpy(layers):
   model = IWAEModel(stochastic_layers=layers)
   x = (np.random.RandomState(0).rand(3, 784) > 0.7).astype(np.float32)

@@ -10,7 +10,12 @@ from genjax.models import gan_nets
 from genjax.models.layers import Im2colConv, SubPixelConvTranspose
 
 
-@pytest.mark.parametrize('shape', [(2, 7, 7, 5), (3, 4, 6, 2)])
+# Eager convolutions and their second derivatives: 8-16 s of CPU a case. The fast tier keeps one
+# case of each; the full suite runs them all.
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize('shape', [(2, 7, 7, 5), pytest.param((3, 4, 6, 2), marks=SLOW)])
 def test_same_outputs_and_gradients_as_conv_transpose(shape):
   x = jax.random.normal(jax.random.key(0), shape)
   reference = nn.ConvTranspose(3, (4, 4), strides=(2, 2), padding='SAME')
@@ -28,9 +33,9 @@ def test_same_outputs_and_gradients_as_conv_transpose(shape):
 
 
 @pytest.mark.parametrize('shape,kernel_size,strides', [
-    ((2, 28, 28, 1), (4, 4), (2, 2)),
+    pytest.param((2, 28, 28, 1), (4, 4), (2, 2), marks=SLOW),
     ((3, 7, 7, 4), (4, 4), (2, 2)),  # odd size: SAME pads unevenly (1, 2)
-    ((2, 8, 6, 3), (3, 3), (1, 1)),
+    pytest.param((2, 8, 6, 3), (3, 3), (1, 1), marks=SLOW),
     ((2, 5, 5, 3), (1, 1), (1, 1)),
 ])
 def test_im2col_conv_equals_conv_to_second_order(shape, kernel_size, strides):
@@ -57,7 +62,8 @@ def test_im2col_conv_equals_conv_to_second_order(shape, kernel_size, strides):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize('name', ['dcgan', 'infogan', 'resnet'])
+@pytest.mark.parametrize('name', ['dcgan', pytest.param('infogan', marks=SLOW),
+                                  pytest.param('resnet', marks=SLOW)])
 def test_critics_share_parameters_across_conv_impls(name):
   """A checkpoint made with model.conv_impl=xla loads into im2col and gives the same outputs."""
   x = jax.random.normal(jax.random.key(0), (2, 28, 28, 1) if name != 'resnet' else (2, 32, 32, 3))

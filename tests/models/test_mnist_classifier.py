@@ -66,8 +66,8 @@ def test_random_shift_translates_each_image_within_range():
   np.testing.assert_array_equal(np.asarray(random_shift(jax.random.key(0), jnp.asarray(x), 0)), x)
 
 
-def test_committed_weights_reach_99_2_percent_on_real_mnist(mnist_arrays):
-  images, labels = mnist_arrays['test']
+def test_committed_weights_reach_99_2_percent_on_real_mnist(mnist_raw):
+  images, labels = mnist_raw['test']
   module, variables = mc.load_mnist_classifier()  # from the package resources
   assert isinstance(module, mc.MnistClassifier)
   logits, features = mc.classifier_outputs(variables, mc.to_classifier_input(images))
@@ -101,6 +101,7 @@ def test_num_steps_follows_epochs_and_batch_size():
   assert config.train.num_steps == 2 * 300
 
 
+@pytest.mark.slow  # trains a smoke run
 def test_smoke_config_trains_through_the_loop(tmp_path, mnist_dir, tfds_dir, mnist_arrays):
   del mnist_arrays  # prepared once for the session
   from genjax.evaluate import evaluate
