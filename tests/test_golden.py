@@ -8,6 +8,7 @@ import sys
 
 import jax
 import numpy as np
+import pytest
 
 from genjax.data import on_device, raw
 from genjax.methods import iwae
@@ -21,6 +22,7 @@ GOLDEN = {'elbo': -569.0550537109375, 'iwae_bound': -559.4366455078125, 'loss': 
 GOLDEN_PARAM_ABS_SUM = 19457.266258494048
 
 
+@pytest.mark.slow  # compiles the IWAE smoke step: 10 s of CPU
 def test_one_smoke_step_matches_golden_values(mnist_dir):
   config = iwae_mnist.get_config('smoke')
   images, _ = raw.read_mnist(mnist_dir, 'test')

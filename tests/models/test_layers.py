@@ -34,7 +34,7 @@ def test_same_outputs_and_gradients_as_conv_transpose(shape):
 
 @pytest.mark.parametrize('shape,kernel_size,strides', [
     pytest.param((2, 28, 28, 1), (4, 4), (2, 2), marks=SLOW),
-    ((3, 7, 7, 4), (4, 4), (2, 2)),  # odd size: SAME pads unevenly (1, 2)
+    pytest.param((3, 7, 7, 4), (4, 4), (2, 2), marks=SLOW),  # odd size: SAME pads unevenly (1, 2)
     pytest.param((2, 8, 6, 3), (3, 3), (1, 1), marks=SLOW),
     ((2, 5, 5, 3), (1, 1), (1, 1)),
 ])

@@ -16,6 +16,7 @@ from genjax.models import mnist_classifier as mc
 from tests.conftest import REPO
 
 
+@pytest.mark.slow  # 15 s of CPU
 def test_shapes_and_eval_mode_is_deterministic():
   module = mc.MnistClassifier()
   x = jax.random.uniform(jax.random.key(0), (3, 28, 28, 1))
