@@ -70,6 +70,25 @@ def test_vae_figures(runs, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_trained_vae_embeds_the_digits_apart(tmp_path, mnist_dir, tfds_dir, mnist_arrays):
+  """Two epochs of the 50-D VAE: t-SNE of 2,000 test codes keeps digits together (kNN-10 label
+  accuracy in the 2-D embedding >= 0.8). Measured with the same t-SNE: the untrained encoder's
+  codes 0.67, one epoch 0.83, the raw pixels 0.87."""
+  del mnist_arrays
+  vae = str(tmp_path / 'vae')
+  result = launch('train.py', '--config=configs/vae_mnist.py', f'--workdir={vae}',
+                  f'--config.data.source_dir={mnist_dir}',
+                  f'--config.data.tfds_data_dir={tfds_dir}', '--config.train.num_steps=6000',
+                  '--config.train.eval_every=6000', '--config.train.checkpoint_every=6000')
+  assert result.returncode == 0, result.stderr[-2000:]
+  out = str(tmp_path / 'figures')
+  result = launch('plot.py', f'--workdir={vae}', '--figure=tsne', f'--out={out}')
+  assert result.returncode == 0, result.stderr[-2000:]
+  tsne = numbers(out, 'tsne')
+  assert tsne['num_points'] == 2000 and tsne['knn10_accuracy'] >= 0.8, tsne
+
+
+@pytest.mark.slow
 def test_gan_figures_and_mode_collapse_keys(runs, tmp_path):
   _, gan = runs
   with open(os.path.join(gan, 'metrics.jsonl')) as f:
