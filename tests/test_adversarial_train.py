@@ -38,7 +38,8 @@ def rows(workdir):
                                   'infogan_mnist'])
 def test_mnist_configs_train(name, tmp_path, mnist_dir, tfds_dir, mnist_arrays):
   del mnist_arrays  # prepared once for the session
-  train_and_evaluate(smoke_config(name, mnist_dir, tfds_dir), str(tmp_path))
+  config = smoke_config(name, mnist_dir, tfds_dir)
+  train_and_evaluate(config, str(tmp_path))
   logged = rows(str(tmp_path))
   assert [r['step'] for r in logged if 'g_loss' in r] == [2, 4]
   assert all(np.isfinite(v) for r in logged for v in r.values())
