@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from absl import logging
 
-from genjax import checkpoints, experiments, parallel
+from genjax import checkpoints, experiments, parallel, results
 from genjax import workdir as workdir_lib
 from genjax.configs_check import check_resumable, flat_dict, validate_config, write_config
 from genjax.errors import GenjaxError, TrainingDiverged, WorkdirError
@@ -137,6 +137,9 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
                            for k, v in flat_dict(config.to_dict()).items()})
   else:
     logging.info('Resuming from the checkpoint at step %d in %s.', start, workdir)
+    logged = os.path.join(workdir, 'metrics.jsonl')
+    if hasattr(experiment, 'resume_history') and os.path.exists(logged):
+      experiment.resume_history(results.read_metrics(logged))  # evaluations before the resume
 
   train_step = jax.jit(experiment.train_step, donate_argnums=0)
   train_key = experiment.keys['train']

@@ -30,3 +30,10 @@ def collapse_warning(history, current, num_classes=10):
             f'classes (largest class {current["max_class_share"]:.0%} of them, class entropy '
             f'{current["class_entropy"]:.2f} nats of {np.log(num_classes):.2f})')
   return None
+
+
+def history_from_metrics(rows, prefix='test/'):
+  """The class_statistics dicts a run logged (metrics.jsonl rows, oldest first), so that a
+  resumed run's warnings compare with the evaluations before the resume."""
+  return [{k: row[prefix + k] for k in KEYS} for row in rows
+          if all(prefix + k in row for k in KEYS)]

@@ -12,6 +12,7 @@ matplotlib figure and a dict of the numbers it shows, which launch/plot.py saves
   mode_collapse  the class histogram's entropy, coverage and largest share over training
 """
 import json
+import textwrap
 
 import jax
 import matplotlib.pyplot as plt
@@ -219,6 +220,7 @@ def _scatter(restored, embedding, colours, legend, title, numbers):
     ax.legend(fontsize=8)
   detail = ', '.join(f'{k} {v:.3g}' if isinstance(v, float) else f'{k} {v}'
                      for k, v in numbers.items() if not isinstance(v, list))
+  detail = textwrap.fill(detail, 95)  # the figure's width at fontsize 8
   ax.set_title(f'{restored.run.name} (step {restored.step}): {title}\n{detail}', fontsize=8)
   fig.tight_layout()
   return fig

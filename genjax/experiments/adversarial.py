@@ -180,6 +180,7 @@ class AdversarialExperiment:
     from genjax.models import mnist_classifier
     if not hasattr(self, '_classifier'):
       self._classifier = mnist_classifier.load_mnist_classifier()[1]
+    if not hasattr(self, '_class_history'):
       self._class_history = []
     images = mnist_classifier.to_classifier_input((fake + 1) / 2, value_range=(0.0, 1.0))
     logits, _ = mnist_classifier.classifier_outputs(self._classifier, images)
@@ -189,6 +190,12 @@ class AdversarialExperiment:
       logging.warning(warning)
     self._class_history.append(stats)
     return {f'test/{k}': v for k, v in stats.items()}
+
+  def resume_history(self, rows):
+    """The class statistics logged before a resume (metrics.jsonl rows up to the restored step):
+    a coverage drop right after a resume is compared with them."""
+    from genjax.analysis import collapse
+    self._class_history = collapse.history_from_metrics(rows)
 
   def code_logits(self, state):
     """Q's categorical logits for the real test set, in batches of 500 (D's BatchNorm uses each

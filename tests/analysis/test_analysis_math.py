@@ -89,3 +89,17 @@ def test_pca_explained_variance_and_nearest_neighbors():
   np.testing.assert_array_equal(idx[:, 0], np.arange(5))
   brute = np.sqrt(((x[:5, None] + 1e-3 - x[None]) ** 2).sum(-1)).min(1)
   np.testing.assert_allclose(dist[:, 0], brute, rtol=1e-10)
+
+
+def test_a_resumed_run_warns_against_the_evaluations_logged_before_it():
+  rows = [{'step': 50, 'loss': 1.0},
+          {'step': 100, 'test/class_entropy': 2.2, 'test/classes_covered': 10,
+           'test/max_class_share': 0.15},
+          {'step': 200, 'test/class_entropy': 2.1, 'test/classes_covered': 9,
+           'test/max_class_share': 0.2, 'test/d_real': 0.6}]
+  history = collapse.history_from_metrics(rows)
+  assert history == [{'class_entropy': 2.2, 'classes_covered': 10, 'max_class_share': 0.15},
+                     {'class_entropy': 2.1, 'classes_covered': 9, 'max_class_share': 0.2}]
+  after_resume = {'class_entropy': 2.0, 'classes_covered': 9, 'max_class_share': 0.3}
+  assert collapse.collapse_warning([], after_resume) is None  # a fresh history cannot see a drop
+  assert '9 of 10' in collapse.collapse_warning(history, after_resume)
