@@ -27,11 +27,23 @@ def base(dataset):
   config.method = config_dict.ConfigDict(dict(
       name='dcgan', generator_loss='non_saturating', n_critic=1, clip=0.01, gp_lambda=10.0,
       ema_decay=0.0, num_categories=10, num_continuous=2, lambda_cat=1.0, lambda_cont=0.1,
-      fixed_continuous_std=False, info_updates_trunk=True))
+      fixed_continuous_std=False, info_updates_trunk=True,
+      # InfoGAN only: 'affine' computes the info loss on randomly warped G(z, c) (rotation in
+      # degrees, horizontal shear, relative scale, shift in pixels), so the categorical code
+      # carries what small warps keep (digit identity), not slant or width; info_consistency > 0
+      # adds Q's agreement on two warps of each real image to D/Q's loss (typical 1.0).
+      info_augment='none', info_affine_rotate=15.0, info_affine_shear=0.2,
+      info_affine_scale=0.1, info_affine_shift=2.0, info_consistency=0.0))
   config.data = config_dict.ConfigDict()
   config.data.name = dataset
   config.data.source_dir = config_dict.placeholder(str)  # offline: dir of the original files
   config.data.tfds_data_dir = config_dict.placeholder(str)
+  # A fixed class-balanced subset of this many training images (None: all of them).
+  config.data.train_size = config_dict.placeholder(int)
+  # What D sees: 'none'; 'translation' (real images shifted by up to augment_max_shift pixels);
+  # 'diffaugment' (DiffAugment's color, translation, cutout on real and fake, in both losses).
+  config.data.augment = 'none'
+  config.data.augment_max_shift = 2
   config.model = config_dict.ConfigDict(dict(
       generator='dcgan', discriminator='dcgan', z_dim=100, z_prior='normal', base_features=64,
       discriminator_norm='batch',

@@ -11,6 +11,10 @@ LIKELIHOOD_OPTIMIZERS = ('adam', 'sgd', 'momentum', 'nesterov', 'rmsprop')  # iw
 LIKELIHOOD_ARCHITECTURES = (1, 2)  # genjax/models/iwae_mlp.py ARCHITECTURES
 ADVERSARIAL_METHODS = ('gan', 'dcgan', 'wgan', 'wgan_gp', 'infogan')
 ADVERSARIAL_DATASETS = ('cifar10', 'mnist')  # experiments/adversarial.py IMAGE_SHAPES
+ADVERSARIAL_OPTIMIZERS = ('adam', 'rmsprop', 'sgd', 'momentum', 'nesterov')  # and there
+ADVERSARIAL_TRAIN_SIZES = {'mnist': 60000, 'cifar10': 50000}  # experiments/adversarial.py NUM_TRAIN
+ADVERSARIAL_AUGMENTS = ('none', 'translation', 'diffaugment')  # methods/adversarial.py AUGMENTS
+INFO_AUGMENTS = ('none', 'affine')  # methods/adversarial.py INFO_AUGMENTS
 CONV_IMPLS = ('xla', 'im2col')  # genjax/models/layers.py CONV_IMPLS
 
 # Fields that may change between a run and its resumption without changing what is computed.
@@ -18,7 +22,11 @@ RESUMABLE_FIELDS = ('train.num_steps', 'train.eval_every', 'train.keep_checkpoin
                     'data.source_dir', 'data.tfds_data_dir')
 # Fields added after runs were made, with the value that reproduces what those runs computed.
 LEGACY_DEFAULTS = {'model.conv_impl': 'xla', 'optim.name': 'adam', 'optim.momentum': 0.9,
-                   'optim.rho': 0.9, 'model.latent_dim': None, 'data.train_size': None}
+                   'optim.rho': 0.9, 'model.latent_dim': None, 'data.train_size': None,
+                   'data.augment': 'none', 'data.augment_max_shift': 2,
+                   'method.info_augment': 'none', 'method.info_affine_rotate': 15.0,
+                   'method.info_affine_shear': 0.2, 'method.info_affine_scale': 0.1,
+                   'method.info_affine_shift': 2.0, 'method.info_consistency': 0.0}
 
 
 def need(ok, message):
@@ -177,9 +185,35 @@ def validate_adversarial(config):
   if m.name == 'wgan_gp' and model.discriminator_norm == 'batch':
     raise ConfigError('WGAN-GP penalizes each example\'s gradient; BatchNorm in the critic mixes '
                       'examples. Set model.discriminator_norm to none or layer.')
+  size, most = config.data.get('train_size'), ADVERSARIAL_TRAIN_SIZES[config.data.name]
+  need(size is None or (isinstance(size, int) and 1 <= size <= most),
+       f'data.train_size={size!r}: choose 1..{most} training images, or None for all.')
+  per_step = config.train.batch_size * m.n_critic
+  need(size is None or size >= per_step,
+       f'data.train_size={size} is smaller than one step\'s real images (train.batch_size '
+       f'{config.train.batch_size} x method.n_critic {m.n_critic} = {per_step}).')
+  # Augmentation (genjax/data/augment.py; adversarial.AUGMENTS, INFO_AUGMENTS).
+  one_of('data.augment', config.data.get('augment', 'none'), ADVERSARIAL_AUGMENTS)
+  positive_int('data.augment_max_shift', config.data.get('augment_max_shift', 2), least=0)
+  one_of('method.info_augment', m.get('info_augment', 'none'), INFO_AUGMENTS)
+  for field, default in (('info_affine_rotate', 15.0), ('info_affine_shear', 0.2),
+                         ('info_affine_scale', 0.1), ('info_affine_shift', 2.0),
+                         ('info_consistency', 0.0)):
+    non_negative(f'method.{field}', m.get(field, default))
+  need(m.get('info_affine_scale', 0.1) < 1,
+       f'method.info_affine_scale={m.get("info_affine_scale")!r}: scales are drawn from '
+       '[1 - it, 1 + it], so it must be < 1.')
+  if m.name != 'infogan':
+    need(m.get('info_augment', 'none') == 'none',
+         f'method.info_augment={m.get("info_augment")!r}: it warps the images InfoGAN\'s Q head '
+         f'reads; method {m.name!r} has none. Set method.info_augment=none.')
+    need(not m.get('info_consistency', 0.0),
+         f'method.info_consistency={m.get("info_consistency")!r}: it is a loss on InfoGAN\'s Q '
+         f'head; method {m.name!r} has none. Set method.info_consistency=0.')
   for player in ('g', 'd'):
     c = config.optim[player]
-    one_of(f'optim.{player}.name', c.name, ('adam', 'rmsprop'))
+    one_of(f'optim.{player}.name', c.name, ADVERSARIAL_OPTIMIZERS)
+    decay_rate(f'optim.{player}.momentum', c.get('momentum'))
     positive(f'optim.{player}.learning_rate', c.learning_rate,
              'a learning rate must be > 0 (a negative one ascends the loss)')
     one_of(f'optim.{player}.decay', c.get('decay', 'constant'), ('constant', 'linear'))

@@ -100,6 +100,12 @@ def collect(root):
     row['status'] = ('diverged' if diverged else 'evaluated' if run.eval else 'not evaluated')
     row['step'] = evaluation.get('step')
     row['train_seconds'] = round(run.train_seconds(), 1)
+    cost_path = os.path.join(run.workdir, 'cost.json')
+    if os.path.exists(cost_path):  # written by training since the comparison of methods
+      with open(cost_path) as f:
+        row['flops_per_step'] = json.load(f).get('flops_per_step')
+      steps = run.metrics[-1]['step'] if run.metrics else 0
+      row['seconds_per_step'] = round(row['train_seconds'] / steps, 4) if steps else None
     row['hardware'] = hardware_label(run)
     row['run'] = run.name
     rows.append(row)
@@ -274,7 +280,8 @@ def copy_runs(root, dest):
   """The small files of each run under root (config, metrics, eval, hardware, divergence; no
   checkpoints) and the sweep manifest, into dest: what a committed report is regenerated from."""
   import shutil
-  kept = ('config.json', 'metrics.jsonl', 'eval.json', 'hardware.json', 'diverged.json')
+  kept = ('config.json', 'metrics.jsonl', 'eval.json', 'hardware.json', 'diverged.json',
+          'cost.json')
   os.makedirs(dest, exist_ok=True)
   if os.path.isfile(os.path.join(root, 'sweep.json')):
     shutil.copy2(os.path.join(root, 'sweep.json'), os.path.join(dest, 'sweep.json'))

@@ -2,7 +2,9 @@
 
 A sweep file (configs/sweeps/NAME.py) defines `get_sweep()` returning a `Sweep`: a base config,
 the overrides every run shares, a list of settings (each a dict of overrides, built with `product`
-and `zip_settings`, concatenated with +) and the seeds. Each (setting, seed) is one run, trained
+and `zip_settings`, concatenated with +) and the seeds. A setting's 'config' entry, when present,
+names another config file for that setting's runs (a comparison of methods trains each from its
+own config); it is not an override and not a column. Each (setting, seed) is one run, trained
 and then scored by `launch/train.py --evaluate` (launch/evaluate.py's job, in the same process) in
 ROOT/<setting>,seed=<seed>; a trained run without a current eval.json gets launch/evaluate.py. The
 workdir's own resume makes a sweep restartable: finished runs are skipped, unfinished ones resume
@@ -70,13 +72,15 @@ class Sweep:
 class RunSpec:
   name: str
   workdir: str
-  setting: dict
+  setting: dict  # the setting's overrides (its 'config' entry, if any, is in `config`)
   seed: int
   overrides: dict  # fixed, then the setting, then the seed
+  config: str = ''  # the setting's own config file; empty: the sweep's
 
   def train_command(self, config_path, eval_overrides, python='python'):
     """Trains, then evaluates in the same process (launch/train.py --evaluate); no figures
     (launch/plot.py draws them for the runs worth looking at)."""
+    config_path = self.config or config_path
     args = [python, 'launch/train.py', f'--config={config_path}', f'--workdir={self.workdir}']
     args += [f'--config.{k}={_flag_value(v)}' for k, v in self.overrides.items()]
     args += [f'--config.eval.{k}={_flag_value(v)}' for k, v in eval_overrides.items()]
@@ -118,9 +122,11 @@ def load_sweep(path):
     raise ConfigError(f'{path}: a sweep needs at least one setting and one seed.')
   if len(set(sweep.seeds)) != len(sweep.seeds):
     raise ConfigError(f'{path}: seeds {sweep.seeds} repeat a seed.')
-  keys = [json.dumps(s, sort_keys=True) for s in sweep.settings]
+  keys = [json.dumps(_overrides_of(s), sort_keys=True) for s in sweep.settings]
   if len(set(keys)) != len(keys):
-    raise ConfigError(f'{path}: two settings are the same; each run must differ.')
+    raise ConfigError(f'{path}: two settings are the same (the same overrides); each run must '
+                      'differ (two config files need an override that tells them apart, e.g. '
+                      'method.name).')
   for setting in sweep.settings:
     if 'seed' in setting or 'seed' in sweep.fixed:
       raise ConfigError(f'{path}: seeds are set by Sweep.seeds, not by an override.')
@@ -129,6 +135,10 @@ def load_sweep(path):
 
 def sweep_name(path):
   return os.path.splitext(os.path.basename(path))[0]
+
+
+def _overrides_of(setting):
+  return {k: v for k, v in setting.items() if k != 'config'}
 
 
 def _short_names(settings):
@@ -140,22 +150,24 @@ def _short_names(settings):
 
 def expand(sweep, root):
   """One RunSpec per (setting, seed), named by its overrides: ROOT/k=50,name=iwae,seed=0."""
-  short = _short_names(sweep.settings)
+  short = _short_names([_overrides_of(s) for s in sweep.settings])
   runs = []
-  for setting in sweep.settings:
+  for full_setting in sweep.settings:
+    setting = _overrides_of(full_setting)
     label = ','.join(f'{short[k]}={_flag_value(v)}' for k, v in setting.items())
     for seed in sweep.seeds:
       name = f'{label},seed={seed}' if label else f'seed={seed}'
       overrides = {**sweep.fixed, **setting, 'seed': seed}
-      runs.append(RunSpec(name=name, workdir=os.path.join(root, name), setting=dict(setting),
-                          seed=seed, overrides=overrides))
+      runs.append(RunSpec(name=name, workdir=os.path.join(root, name), setting=setting,
+                          seed=seed, overrides=overrides, config=full_setting.get('config', '')))
   return runs
 
 
-def build_config(sweep, overrides):
+def build_config(sweep, overrides, config_path=''):
   """The run's ConfigDict, built as launch/train.py builds it (config file, then overrides), so
   that a misspelt key or a wrong type stops the sweep before any run starts."""
-  path, _, variant = sweep.config.partition(':')
+  config_path = config_path or sweep.config
+  path, _, variant = config_path.partition(':')
   full = path if os.path.isabs(path) else os.path.join(REPO, path)
   if not os.path.isfile(full):
     raise ConfigError(f'the sweep\'s base config {path!r} does not exist.')
@@ -168,10 +180,10 @@ def build_config(sweep, overrides):
     node = config
     for part in parent.split('.') if parent else []:
       if part not in node:
-        raise ConfigError(f'override {key}={value!r}: {sweep.config} has no field {key}.')
+        raise ConfigError(f'override {key}={value!r}: {config_path} has no field {key}.')
       node = node[part]
     if field not in node:
-      raise ConfigError(f'override {key}={value!r}: {sweep.config} has no field {key}.')
+      raise ConfigError(f'override {key}={value!r}: {config_path} has no field {key}.')
     try:
       node[field] = value
     except TypeError as e:
@@ -226,7 +238,7 @@ def write_manifest(sweep_path, sweep, runs, root):
       'sweep': sweep_name(sweep_path), 'sweep_file': os.path.relpath(sweep_path, REPO)
       if os.path.isabs(sweep_path) else sweep_path,
       'config': sweep.config, 'fixed': sweep.fixed, 'seeds': list(sweep.seeds),
-      'swept_keys': list(dict.fromkeys(k for s in sweep.settings for k in s)),
+      'swept_keys': list(dict.fromkeys(k for s in sweep.settings for k in _overrides_of(s))),
       'columns': sweep.columns, 'metrics': list(sweep.metrics), 'curves': list(sweep.curves),
       'eval_overrides': sweep.eval_overrides, 'plot': sweep.plot,
       'differences': {k: list(v) for k, v in sweep.differences.items()},
@@ -300,7 +312,7 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
   """Trains and evaluates every run of the sweep not yet done; returns the number that failed."""
   sweep = load_sweep(sweep_path)
   runs = expand(sweep, root)
-  configs = {r.name: build_config(sweep, r.overrides) for r in runs}  # fails before any work
+  configs = {r.name: build_config(sweep, r.overrides, r.config) for r in runs}  # before any work
   python = python or sys.executable
   if dry_run:
     prefix = f'XLA_FLAGS="{SINGLE_THREAD_XLA}" ' if parallel > 1 else ''

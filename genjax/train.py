@@ -68,6 +68,22 @@ def record_hardware(workdir):
     os.replace(path + '.tmp', path)
 
 
+def record_cost(workdir, compiled_step):
+  """Writes WORKDIR/cost.json: XLA's cost analysis of the compiled train step (one step: for the
+  adversarial methods n_critic critic updates and one generator update), the FLOPs the comparison
+  of methods sets against quality. Rewritten at each start (a resume on other hardware updates
+  it)."""
+  analysis = compiled_step.cost_analysis()
+  if isinstance(analysis, (list, tuple)):  # older JAX: one dict per computation
+    analysis = analysis[0] if analysis else {}
+  analysis = analysis or {}
+  cost = {'flops_per_step': float(analysis.get('flops', float('nan'))),
+          'bytes_accessed_per_step': float(analysis.get('bytes accessed', float('nan'))),
+          'backend': jax.default_backend()}
+  with open(os.path.join(workdir, 'cost.json'), 'w') as f:
+    json.dump(cost, f, indent=2)
+
+
 def _write_failed(workdir, mngr, step, error):
   """A failed write (full disk, lost permissions) as one WorkdirError naming the last intact
   checkpoint."""
@@ -141,8 +157,11 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
     if hasattr(experiment, 'resume_history') and os.path.exists(logged):
       experiment.resume_history(results.read_metrics(logged))  # evaluations before the resume
 
-  train_step = jax.jit(experiment.train_step, donate_argnums=0)
   train_key = experiment.keys['train']
+  train_step = jax.jit(experiment.train_step, donate_argnums=0)
+  if start < num_steps:  # compiled once, here, so that XLA's cost analysis can be recorded
+    train_step = train_step.lower(state, experiment.batch(start), train_key).compile()
+    record_cost(workdir, train_step)
   progress = Progress(start, num_steps)
   window = []
 

@@ -30,8 +30,14 @@ FLAGS = flags.FLAGS
 try:  # a config dict applies its --config.* overrides here, when it is defined
   config_flags.DEFINE_config_dict('config', _OVERRIDABLE, 'Overrides of the run\'s eval settings.',
                                   lock_config=True)
-except AttributeError as e:
-  common.print_unknown_override(e)
+except (AttributeError, KeyError) as e:  # a field of config.eval it lacks, or another group
+  if isinstance(e, KeyError):
+    import sys
+    group = str(e.args[0]).strip('\'"')
+    print(f'error: --config.{group}.*: evaluation takes only --config.eval.* overrides (the run\'s '
+          'other settings are its own; the data directory is --source_dir=DIR).', file=sys.stderr)
+  else:
+    common.print_unknown_override(e)
   raise SystemExit(2) from None
 flags.DEFINE_string('workdir', None, 'A workdir written by launch/train.py.')
 flags.DEFINE_bool('all_checkpoints', False, 'Evaluate every checkpoint, not only the latest.')

@@ -44,6 +44,16 @@ def test_mnist_configs_train(name, tmp_path, mnist_dir, tfds_dir, mnist_arrays):
   assert [r['step'] for r in logged if 'g_loss' in r] == [2, 4]
   assert all(np.isfinite(v) for r in logged for v in r.values())
   assert os.path.exists(tmp_path / 'samples' / 'step_00000004.png')
+  with open(tmp_path / 'cost.json') as f:
+    flops = json.load(f)['flops_per_step']
+  if name == 'gan_mnist':  # XLA's count of the compiled step against one made by hand
+    # matmul FLOPs of one example's forward pass: G 100-1200-1200-784, D 784-240-240-1
+    g, d = 2 * (100 * 1200 + 1200 * 1200 + 1200 * 784), 2 * (784 * 240 + 240 * 240 + 240)
+    # D update: G forward, D forward and backward (weights and inputs) on real and fake; G update:
+    # G forward and backward, D forward and backward to its input: 4g + 8d per example.
+    by_hand = config.train.batch_size * (4 * g + 8 * d)
+    assert by_hand <= flops <= 1.25 * by_hand  # + elementwise work and the optimizers' updates
+  assert flops > 0
   if name == 'wgan_gp_mnist':  # the evaluation job's sample-quality metrics, stated with counts
     from genjax import evaluate
     result = evaluate.evaluate(str(tmp_path), source_dir=mnist_dir)

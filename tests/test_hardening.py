@@ -29,6 +29,7 @@ CONFIGS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, 
 def test_the_fast_checks_name_what_the_modules_implement():
   from genjax import configs_check as cc
   from genjax.experiments import ADVERSARIAL_METHODS, adversarial
+  from genjax.methods import adversarial as adversarial_method
   from genjax.methods import iwae
   from genjax.models import iwae_mlp, layers
   assert cc.LIKELIHOOD_OBJECTIVES == iwae.OBJECTIVES
@@ -37,6 +38,10 @@ def test_the_fast_checks_name_what_the_modules_implement():
   assert cc.ADVERSARIAL_METHODS == ADVERSARIAL_METHODS
   assert cc.ADVERSARIAL_DATASETS == tuple(sorted(adversarial.IMAGE_SHAPES))
   assert cc.CONV_IMPLS == layers.CONV_IMPLS
+  assert cc.ADVERSARIAL_OPTIMIZERS == adversarial.ADVERSARIAL_OPTIMIZERS
+  assert cc.ADVERSARIAL_TRAIN_SIZES == adversarial.NUM_TRAIN
+  assert cc.ADVERSARIAL_AUGMENTS == adversarial_method.AUGMENTS
+  assert cc.INFO_AUGMENTS == adversarial_method.INFO_AUGMENTS
 
 
 @pytest.mark.parametrize('name', CONFIGS)
@@ -76,6 +81,12 @@ def _config(name, variant=''):
     ('infogan_mnist', 'method.num_categories', 0),
     ('gan_mnist', 'model.z_dim', 0),
     ('classifier_mnist', 'optim.learning_rate', -1.0),
+    ('dcgan_mnist', 'optim.g.name', 'adagrad'),
+    ('dcgan_mnist', 'data.train_size', 0),
+    ('dcgan_mnist', 'data.train_size', 60001),
+    ('dcgan_mnist', 'data.train_size', 100),  # < one batch of 128
+    ('wgan_gp_mnist', 'data.train_size', 300),  # < 5 critic batches of 64
+    ('dcgan_mnist', 'data.augment', 'flip'),
 ])
 def test_impossible_values_are_one_config_error_naming_the_field(name, field, value):
   from genjax.configs_check import validate_config
@@ -140,6 +151,17 @@ def test_launcher_refuses_at_once_with_one_line(case, tmp_path):
   assert needle in _one_error_line(result)
   assert seconds < 10, f'refused after {seconds:.1f} s'
   assert case == 'workdir_is_file' or not workdir.exists()
+
+
+@pytest.mark.parametrize('override, needle', [
+    ('--config.data.source_dir=/x', '--config.data.*: evaluation takes only --config.eval.*'),
+    ('--config.eval.metricz=fid', 'did you mean "metrics"')])
+def test_evaluate_refuses_an_override_it_does_not_take_in_one_line(override, needle, tmp_path):
+  result = subprocess.run([sys.executable, os.path.join(REPO, 'launch', 'evaluate.py'),
+                           f'--workdir={tmp_path}', override], capture_output=True, text=True,
+                          timeout=120)
+  assert needle in _one_error_line(result)
+  assert os.listdir(tmp_path) == []
 
 
 def test_read_only_workdir_is_one_line(tmp_path):

@@ -98,6 +98,38 @@ def test_run_state_follows_what_is_on_disk(tmp_path):
   assert sweeps.run_state(spec, 200, {}) == 'diverged'
 
 
+def test_a_setting_may_name_its_own_config_file(tmp_path):
+  """The comparison of methods: each setting trains from its method's config; the file is
+  neither an override, a column nor part of the run's name."""
+  path = write_sweep(tmp_path, "Sweep(config='configs/dcgan_mnist.py', seeds=(0,), "
+                     "fixed={'train.num_steps': 3}, settings=["
+                     "{'config': 'configs/wgan_gp_mnist.py', 'method.name': 'wgan_gp'}, "
+                     "{'method.name': 'dcgan'}, "
+                     "{'config': 'configs/vae_mnist.py', 'method.name': 'vae'}])")
+  out = io.StringIO()
+  assert sweeps.run_sweep(path, str(tmp_path / 'root'), dry_run=True, out=out) == 0
+  lines = out.getvalue().splitlines()
+  assert [l.split('--config=')[1].split()[0] for l in lines] == [
+      'configs/wgan_gp_mnist.py', 'configs/dcgan_mnist.py', 'configs/vae_mnist.py']
+  assert [l.split('--workdir=')[1].split()[0].rsplit('/', 1)[1] for l in lines] == [
+      'name=wgan_gp,seed=0', 'name=dcgan,seed=0', 'name=vae,seed=0']
+  assert all('--config.config' not in l for l in lines)
+  sweep = sweeps.load_sweep(path)
+  runs = sweeps.expand(sweep, '/r')
+  built = [sweeps.build_config(sweep, r.overrides, r.config) for r in runs]
+  assert [(c.method.name, c.train.batch_size) for c in built] == [
+      ('wgan_gp', 64), ('dcgan', 128), ('vae', 20)]
+  assert built[0].method.n_critic == 5  # the WGAN-GP config's own value, not the base's
+  sweeps.write_manifest(path, sweep, runs, str(tmp_path / 'm'))
+  manifest = json.loads((tmp_path / 'm' / 'sweep.json').read_text())
+  assert manifest['swept_keys'] == ['method.name']
+  # Two config files with the same overrides would give two runs one workdir: refused.
+  same = write_sweep(tmp_path, "Sweep(config='configs/dcgan_mnist.py', settings=["
+                     "{'config': 'configs/gan_mnist.py'}, {'config': 'configs/wgan_mnist.py'}])")
+  with pytest.raises(ConfigError, match='the same overrides'):
+    sweeps.load_sweep(same)
+
+
 def test_dry_run_prints_one_command_per_run_and_creates_nothing(tmp_path):
   out = io.StringIO()
   root = tmp_path / 'root'

@@ -10,7 +10,7 @@ from absl import logging
 from scipy.optimize import linear_sum_assignment
 
 from genjax import parallel, viz
-from genjax.data import load_split, on_device
+from genjax.data import load_split, on_device, subsets
 from genjax.configs_check import LEGACY_DEFAULTS
 from genjax.configs_check import validate_adversarial as validate
 from genjax.errors import ConfigError
@@ -21,6 +21,7 @@ from genjax.models import gan_nets, layers
 
 IMAGE_SHAPES = {'mnist': (28, 28, 1), 'cifar10': (32, 32, 3)}
 NUM_TRAIN = {'mnist': 60000, 'cifar10': 50000}
+ADVERSARIAL_OPTIMIZERS = ('adam', 'rmsprop', 'sgd', 'momentum', 'nesterov')
 
 
 def to_signed_unit(images_uint8):
@@ -64,8 +65,10 @@ def build_networks(config):
 
 
 def build_optimizer(c, num_generator_steps, updates_per_generator_step):
-  """Adam or RMSProp; `decay='linear'` takes the rate to 0 at the last generator step (the
-  WGAN-GP paper's CIFAR schedule), counted in this player's own updates (n_critic per step)."""
+  """Adam, RMSProp, plain SGD, or SGD with heavy-ball ('momentum') or Nesterov momentum
+  (coefficient c.momentum, 0.9 when the config has none); `decay='linear'` takes the rate to 0 at
+  the last generator step (the WGAN-GP paper's CIFAR schedule), counted in this player's own
+  updates (n_critic per step)."""
   learning_rate = c.learning_rate
   decay = c.get('decay', 'constant')
   if decay == 'linear':
@@ -77,7 +80,12 @@ def build_optimizer(c, num_generator_steps, updates_per_generator_step):
     return optax.adam(learning_rate, b1=c.b1, b2=c.b2)
   if c.name == 'rmsprop':
     return optax.rmsprop(learning_rate)
-  raise ConfigError(f'optimizer {c.name!r}: choose adam or rmsprop.')
+  if c.name == 'sgd':
+    return optax.sgd(learning_rate)
+  if c.name in ('momentum', 'nesterov'):
+    return optax.sgd(learning_rate, momentum=c.get('momentum', 0.9),
+                     nesterov=c.name == 'nesterov')
+  raise ConfigError(f'optimizer {c.name!r}: choose one of {ADVERSARIAL_OPTIMIZERS}.')
 
 
 def build_spec(config):
@@ -95,7 +103,16 @@ def build_spec(config):
       lambda_cat=m.lambda_cat, lambda_cont=m.lambda_cont,
       fixed_continuous_std=m.get('fixed_continuous_std', False),
       info_updates_trunk=m.get('info_updates_trunk', True),
-      z_prior=config.model.get('z_prior', 'normal'))
+      z_prior=config.model.get('z_prior', 'normal'),
+      # Fields added with augmentation: a saved config without them ran without it.
+      augment=config.data.get('augment', 'none'),
+      augment_max_shift=config.data.get('augment_max_shift', 2),
+      info_augment=m.get('info_augment', 'none'),
+      info_affine_rotate=m.get('info_affine_rotate', 15.0),
+      info_affine_shear=m.get('info_affine_shear', 0.2),
+      info_affine_scale=m.get('info_affine_scale', 0.1),
+      info_affine_shift=m.get('info_affine_shift', 2.0),
+      info_consistency=m.get('info_consistency', 0.0))
 
 
 def best_matching_accuracy(predicted, labels, num_classes=10):
@@ -129,14 +146,17 @@ class AdversarialExperiment:
     self.spec = build_spec(config)
     self.image_shape = IMAGE_SHAPES[config.data.name]
     self.keys = dict(zip(('init', 'data', 'train', 'eval'), run_keys(config.seed)))
-    self.steps_per_epoch = NUM_TRAIN[config.data.name] // (
-        config.train.batch_size * self.spec.n_critic)
+    self.train_size = config.data.get('train_size') or NUM_TRAIN[config.data.name]
+    self.steps_per_epoch = self.train_size // (config.train.batch_size * self.spec.n_critic)
     test_images, self.test_labels = load_split(config.data.name, 'test', config.data.source_dir,
                                                config.data.tfds_data_dir)
     self.x_test = jnp.asarray(to_signed_unit(test_images))
     if load_train:
-      images, _ = load_split(config.data.name, 'train', config.data.source_dir,
-                             config.data.tfds_data_dir)
+      images, labels = load_split(config.data.name, 'train', config.data.source_dir,
+                                  config.data.tfds_data_dir)
+      if config.data.get('train_size') is not None:
+        # The same fixed class-balanced subsets as the likelihood models' (genjax/data/subsets.py).
+        images = images[subsets.class_balanced_subset(labels, config.data.train_size)]
       x = jax.device_put(to_signed_unit(images), parallel.replicated(self.mesh))
       self._batches = on_device.EpochBatches(x, config.train.batch_size, self.keys['data'],
                                              parallel.batch_sharding(self.mesh),

@@ -3,7 +3,9 @@
 A step is n_critic discriminator/critic updates (on n_critic real batches) then one
 generator update; each player has its own optimizer state and BatchNorm statistics, and the
 generator's EMA weights (for sampling) live in the state too. Keys: the run's train key, folded
-with the step, split per critic iteration and per use (noise, codes, interpolation).
+with the step, split per critic iteration and per use (noise, codes, interpolation). Augmentation
+(genjax/data/augment.py) draws from fold_in(that loss's key, AUGMENT_FOLD), so the splits above,
+and every number of a run without augmentation, are what they were before augmentation existed.
 Losses: genjax/methods/adversarial_losses.py; notation: docs/methods.md.
 """
 import dataclasses
@@ -15,9 +17,15 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
+from genjax.data import augment as aug
 from genjax.methods import adversarial_losses as L
 
 METHODS = ('gan', 'dcgan', 'wgan', 'wgan_gp', 'infogan')
+# 'translation': only the real images D sees are shifted (classic data augmentation);
+# 'diffaugment': DiffAugment's T on D's real and fake inputs, in D's and G's losses.
+AUGMENTS = ('none', 'translation', 'diffaugment')
+INFO_AUGMENTS = ('none', 'affine')  # InfoGAN: Q's info loss on affinely warped G(z, c)
+AUGMENT_FOLD = 0x61756720  # 'aug ': the augmentation keys are fold_in(key, AUGMENT_FOLD)
 
 
 @struct.dataclass
@@ -56,12 +64,27 @@ class Spec:
   fixed_continuous_std: bool = False  # Q's Gaussian over c_cont with std 1 (the paper's code)
   info_updates_trunk: bool = True  # False: the D step trains only the Q head on the MI term
   z_prior: str = 'normal'  # or 'uniform' on [-1, 1] (the InfoGAN paper's code)
+  augment: str = 'none'  # one of AUGMENTS
+  augment_max_shift: int = 2  # pixels, for augment='translation'
+  info_augment: str = 'none'  # one of INFO_AUGMENTS
+  info_affine_rotate: float = 15.0  # the warps' ranges: degrees,
+  info_affine_shear: float = 0.2  # horizontal shear (slant),
+  info_affine_scale: float = 0.1  # relative scale,
+  info_affine_shift: float = 2.0  # pixels
+  info_consistency: float = 0.0  # weight of Q's agreement on two warps of each real image
 
   def __post_init__(self):
     if self.method not in METHODS:
       raise ValueError(f'method must be one of {METHODS}, got {self.method!r}')
     if self.z_prior not in ('normal', 'uniform'):
       raise ValueError(f"z_prior must be 'normal' or 'uniform', got {self.z_prior!r}")
+    if self.augment not in AUGMENTS:
+      raise ValueError(f'augment must be one of {AUGMENTS}, got {self.augment!r}')
+    if self.info_augment not in INFO_AUGMENTS:
+      raise ValueError(f'info_augment must be one of {INFO_AUGMENTS}, got {self.info_augment!r}')
+    if not self.is_infogan and (self.info_augment != 'none' or self.info_consistency):
+      raise ValueError('info_augment and info_consistency act on InfoGAN\'s Q head; '
+                       f'method is {self.method!r}')
 
   @property
   def is_infogan(self):
@@ -158,14 +181,50 @@ def _info(spec, codes, q):
                      spec.lambda_cont)
 
 
+def _augment_keys(key):
+  """(real, fake, info warp, consistency) keys of one loss: from fold_in(key, AUGMENT_FOLD), so
+  the loss's own splits of `key` are untouched."""
+  return jax.random.split(jax.random.fold_in(key, AUGMENT_FOLD), 4)
+
+
+def augment_real(spec, key, real):
+  """The real images as D sees them: shifted ('translation') or through T ('diffaugment')."""
+  if spec.augment == 'translation':
+    return aug.translate(key, real, spec.augment_max_shift)
+  if spec.augment == 'diffaugment':
+    return aug.diffaugment(key, real)
+  return real
+
+
+def augment_fake(spec, key, fake):
+  """The generated images as D sees them: through T under 'diffaugment' (G's gradient flows
+  through T), untouched otherwise. Real and fake batches draw T's parameters independently."""
+  return aug.diffaugment(key, fake) if spec.augment == 'diffaugment' else fake
+
+
+def info_warp(spec, key, x):
+  """InfoGAN: one random small affine warp per image (spec.info_affine_* ranges)."""
+  return aug.random_affine(key, x, spec.info_affine_rotate, spec.info_affine_shear,
+                           spec.info_affine_scale, spec.info_affine_shift)
+
+
+def _q(spec, d, params, x):
+  """Q's outputs on an extra batch x; the BatchNorm statistics of this pass are dropped (the
+  running averages follow only the batches D judges)."""
+  (_, q), _ = _apply(spec.discriminator, d, x, train=True, params=params)
+  return q
+
+
 def critic_loss(spec, d_params, d, g, real, key):
   """The discriminator's (critic's) loss on one real batch; G is held fixed."""
   k_z, k_gp = jax.random.split(key)
+  k_real, k_fake, k_info, k_consistency = _augment_keys(key)
   latents, codes = sample_latents(spec, k_z, real.shape[0])
   fake, _ = _apply(spec.generator, g, latents, train=True)  # G's statistics are its own step's
   fake = jax.lax.stop_gradient(fake)
-  real_out, stats = _apply(spec.discriminator, d, real, train=True, params=d_params)
-  fake_out, stats = _apply(spec.discriminator, d.replace(batch_stats=stats), fake, train=True,
+  real_in, fake_in = augment_real(spec, k_real, real), augment_fake(spec, k_fake, fake)
+  real_out, stats = _apply(spec.discriminator, d, real_in, train=True, params=d_params)
+  fake_out, stats = _apply(spec.discriminator, d.replace(batch_stats=stats), fake_in, train=True,
                            params=d_params)
   (real_logits, _), (fake_logits, q) = _split_d_out(spec, real_out), _split_d_out(spec, fake_out)
   metrics = {}
@@ -173,6 +232,8 @@ def critic_loss(spec, d_params, d, g, real, key):
     loss = L.wgan_critic_loss(real_logits, fake_logits)
     metrics['wasserstein_estimate'] = L.wasserstein_estimate(real_logits, fake_logits)
     if spec.method == 'wgan_gp':
+      # The penalty stays on interpolates of the un-augmented real and generated images: it asks
+      # for a 1-Lipschitz critic on the data's neighbourhood, whatever D is shown.
       x_hat, _ = L.interpolates(k_gp, real, fake)
       critic = lambda x: _apply(spec.discriminator, d, x, train=True, params=d_params)[0][0]
       gp = L.gradient_penalty(critic, x_hat)
@@ -183,21 +244,36 @@ def critic_loss(spec, d_params, d, g, real, key):
     metrics['d_real'] = jnp.mean(jax.nn.sigmoid(real_logits))
     metrics['d_fake'] = jnp.mean(jax.nn.sigmoid(fake_logits))
   if spec.is_infogan:
+    q_params = d_params
     if not spec.info_updates_trunk:
       # Q reads the trunk's features but its loss moves only Q's own layers here.
-      frozen = {**d_params, 'trunk': jax.lax.stop_gradient(d_params['trunk'])}
-      (_, q), _ = _apply(spec.discriminator, d, fake, train=True, params=frozen)
+      q_params = {**d_params, 'trunk': jax.lax.stop_gradient(d_params['trunk'])}
+    if spec.info_augment == 'affine':
+      # Q must name c from a warped G(z, c); D's own loss above stays on the un-warped images.
+      q = _q(spec, d, q_params, info_warp(spec, k_info, fake))
+    elif not spec.info_updates_trunk:
+      q = _q(spec, d, q_params, fake_in)
     info = _info(spec, codes, q)
     loss = loss + info
     metrics['d_info_loss'] = info
+    if spec.info_consistency:
+      # Label-free: Q's categorical posterior agrees on two independent warps of each real image.
+      k1, k2 = jax.random.split(k_consistency)
+      logits_1 = _q(spec, d, q_params, info_warp(spec, k1, real))[0]
+      logits_2 = _q(spec, d, q_params, info_warp(spec, k2, real))[0]
+      consistency = L.symmetric_kl(logits_1, logits_2)
+      loss = loss + spec.info_consistency * consistency
+      metrics['d_consistency'] = consistency
   metrics['d_loss'] = loss
   return loss, (stats, metrics)
 
 
 def generator_loss(spec, g_params, g, d, key, batch):
   latents, codes = sample_latents(spec, key, batch)
+  _, k_fake, k_info, _ = _augment_keys(key)
   fake, g_stats = _apply(spec.generator, g, latents, train=True, params=g_params)
-  out, _ = _apply(spec.discriminator, d, fake, train=True)  # D's statistics: its own step's
+  # D's statistics: its own step's
+  out, _ = _apply(spec.discriminator, d, augment_fake(spec, k_fake, fake), train=True)
   logits, q = _split_d_out(spec, out)
   if spec.is_wasserstein:
     loss = L.wgan_generator_loss(logits)
@@ -205,6 +281,9 @@ def generator_loss(spec, g_params, g, d, key, batch):
     loss = L.gan_generator_loss(logits, spec.generator_loss)
   metrics = {}
   if spec.is_infogan:
+    if spec.info_augment == 'affine':
+      # G must make c recognisable after any small warp, so c cannot be a slant or a width.
+      q = _q(spec, d, d.params, info_warp(spec, k_info, fake))
     info = _info(spec, codes, q)
     loss = loss + info
     metrics['g_info_loss'] = info

@@ -79,3 +79,12 @@ def info_loss(cat_B, cont_BK, q_cat_logits_BC, q_cont_mean_BK, q_cont_log_std_BK
   z = (cont_BK - q_cont_mean_BK) * jnp.exp(-q_cont_log_std_BK)
   log_q_cont_B = jnp.sum(-0.5 * z * z - q_cont_log_std_BK - 0.5 * LOG_2PI, axis=-1)
   return lambda_cat * -jnp.mean(log_q_cat_B) + lambda_cont * -jnp.mean(log_q_cont_B)
+
+
+def symmetric_kl(logits_a_BC, logits_b_BC):
+  """E_x[(KL(p_a || p_b) + KL(p_b || p_a)) / 2] of two categorical posteriors given as logits,
+  e.g. Q's on two warps of the same images; 0 exactly when they agree."""
+  log_a, log_b = jax.nn.log_softmax(logits_a_BC), jax.nn.log_softmax(logits_b_BC)
+  kl_ab = jnp.sum(jnp.exp(log_a) * (log_a - log_b), axis=-1)
+  kl_ba = jnp.sum(jnp.exp(log_b) * (log_b - log_a), axis=-1)
+  return jnp.mean(0.5 * (kl_ab + kl_ba))

@@ -1,6 +1,7 @@
 """NLL / bound estimators in chunks, against one numpy logsumexp over all samples at once."""
 import jax
 import numpy as np
+import pytest
 
 from genjax.metrics import likelihood
 from genjax.models.iwae_mlp import IWAEModel
@@ -36,6 +37,7 @@ def test_chunked_running_logsumexp_equals_numpy_over_all_samples():
   np.testing.assert_allclose(elbo, np.concatenate(expected_mean), rtol=1e-5)
 
 
+@pytest.mark.slow  # 5 s; the numpy logsumexp test stays fast
 def test_more_samples_tighten_the_bound():
   model, params, x = _model_and_data(n=20)
   key = jax.random.key(1)

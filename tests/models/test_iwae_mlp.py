@@ -54,6 +54,7 @@ def test_log_weights_match_numpy(layers):
                              atol=2e-3)
 
 
+@pytest.mark.slow  # 6 s
 def test_paper_architecture_sizes():
   params = IWAEModel(2).init(jax.random.key(0), jnp.zeros((1, 784)), jax.random.key(1), 1)
   shapes = jax.tree.map(jnp.shape, params['params'])

@@ -43,6 +43,7 @@ def test_to_classifier_input_maps_every_format_to_unit_interval():
     mc.to_classifier_input(unit)
 
 
+@pytest.mark.slow  # 7 s
 def test_classifier_outputs_pads_the_last_batch_and_matches_apply():
   module = mc.MnistClassifier()
   x = jax.random.uniform(jax.random.key(0), (7, 28, 28, 1))
