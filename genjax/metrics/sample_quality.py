@@ -21,6 +21,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from genjax.analysis import collapse
 from genjax.metrics import fid, inception_score, kid, prdc, reference_stats
 from genjax.models import mnist_classifier
 
@@ -134,8 +135,11 @@ def compare(network, real, fake, metrics=METRICS, kid_subset_size=1000, kid_subs
       score, score_std = inception_score.inception_score(np.asarray(logits, np.float64))
       out.update({network.score_name: score, f'{network.score_name}_std': score_std})
       if network.name == 'mnist_classifier':
-        counts = np.bincount(np.argmax(logits, axis=-1), minlength=logits.shape[1])
+        predicted = np.argmax(logits, axis=-1)
+        counts = np.bincount(predicted, minlength=logits.shape[1])
         out['class_histogram'] = (counts / counts.sum()).round(4).tolist()
+        # coverage of the digits by all the samples (the quick evaluations use 1,000)
+        out.update(collapse.class_statistics(predicted, logits.shape[1]))
   return out
 
 

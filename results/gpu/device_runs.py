@@ -29,6 +29,9 @@ flags.DEFINE_string('out', None, 'Where runs.tar.gz goes.')
 flags.DEFINE_float('budget_s', 480, 'No run starts after this many seconds.')
 flags.DEFINE_float('scale', 1.0, 'Multiplies every run\'s steps (use 0.001 for a dry run).')
 flags.DEFINE_list('only', [], 'Run names to run (default: all).')
+flags.DEFINE_list('sweeps', [], 'Instead of RUNS: sweep files (configs/sweeps/NAME.py, or a path) '
+                  'whose runs are trained and evaluated here, in RUNS_DIR/NAME/<run>, resuming '
+                  'what is there; then `launch/report.py --root=RUNS_DIR/NAME` on any machine.')
 
 # (name, config module, steps, eval/checkpoint every, log every, overrides)
 LAMBDA_CONT_1 = {'method.lambda_cont': 1.0}  # the paper's code; the issue and paper text: 0.1
@@ -72,9 +75,16 @@ def patch_for_gpu_image(mnist_dir):
     sys.modules['clu.metric_writers'] = module
     import clu
     clu.metric_writers = module
+  import genjax.data
   from genjax.data import raw
-  from genjax.experiments import adversarial
-  adversarial.load_split = lambda name, split, *_: raw.read_mnist(mnist_dir, split)
+  from genjax.experiments import adversarial, likelihood
+
+  def load_split(name, split, *_):
+    if name != 'mnist':
+      raise ValueError(f'{name}: this GPU image reads only MNIST (no TensorFlow for TFDS)')
+    return raw.read_mnist(mnist_dir, split)
+  # every place that reads a split: training (both families) and the sample-quality reference
+  adversarial.load_split = likelihood.load_split = genjax.data.load_split = load_split
 
 
 def config_for(module, steps, every, log_every, overrides):
@@ -105,6 +115,47 @@ def pack(out):
   os.replace(os.path.join(out, 'runs.tar.gz.tmp'), os.path.join(out, 'runs.tar.gz'))
 
 
+def _hardware_note(workdir):
+  import jax
+  with open(os.path.join(workdir, 'hardware.txt'), 'w') as f:
+    f.write(f'{jax.devices()[0].device_kind} (lent GPU machine), JAX {jax.__version__}\n')
+
+
+def run_sweeps(names, start):
+  """Every run of each sweep not yet done, in order, while the budget lasts: trained, then
+  evaluated with the sweep's eval settings (what launch/sweep.py does, in this process)."""
+  from genjax import evaluate, sweeps
+  from genjax.errors import TrainingDiverged
+  from genjax.train import train_and_evaluate
+  for name in names:
+    path = name if name.endswith('.py') else os.path.join(ROOT, 'configs', 'sweeps', name + '.py')
+    sweep = sweeps.load_sweep(path)
+    root = os.path.join(FLAGS.runs_dir, sweeps.sweep_name(path))
+    runs = sweeps.expand(sweep, root)
+    sweeps.write_manifest(path, sweep, runs, root)
+    for r in runs:
+      config = sweeps.build_config(sweep, r.overrides, r.config)
+      config.data.source_dir = FLAGS.mnist_dir
+      state = sweeps.run_state(r, config.train.num_steps, sweep.eval_overrides)
+      if state in ('done', 'diverged'):
+        continue
+      if time.time() - start > FLAGS.budget_s:
+        print('budget spent; not starting', r.name, flush=True)
+        return
+      t0 = time.time()
+      try:
+        if state in ('new', 'partial'):
+          train_and_evaluate(config, r.workdir)
+        _hardware_note(r.workdir)
+        evaluate.evaluate(r.workdir, eval_overrides=sweep.eval_overrides)
+        print(f'{r.name}: {time.time() - t0:.0f} s', flush=True)
+      except TrainingDiverged as e:  # kept as a result, as launch/sweep.py keeps it
+        print(f'{r.name}: diverged: {e}', flush=True)
+      except Exception:  # noqa: BLE001  (one broken run must not lose the others)
+        traceback.print_exc()
+      pack(FLAGS.out)
+
+
 def main(argv):
   del argv
   import jax
@@ -114,6 +165,9 @@ def main(argv):
   from genjax import evaluate
   from genjax.train import train_and_evaluate
   start = time.time()
+  if FLAGS.sweeps:
+    run_sweeps(FLAGS.sweeps, start)
+    return
   for name, module, steps, every, log_every, overrides in RUNS:
     if FLAGS.only and name not in FLAGS.only:
       continue
@@ -124,8 +178,7 @@ def main(argv):
     try:
       workdir = os.path.join(FLAGS.runs_dir, name)
       train_and_evaluate(config_for(module, steps, every, log_every, overrides), workdir)
-      with open(os.path.join(workdir, 'hardware.txt'), 'w') as f:
-        f.write(f'{jax.devices()[0].device_kind} (lent GPU machine), JAX {jax.__version__}\n')
+      _hardware_note(workdir)
       result = evaluate.evaluate(workdir)
       summary = {k: v for k, v in result.items() if isinstance(v, (int, float, str))}
       print(f'{name}: {time.time() - t0:.0f} s', summary, flush=True)

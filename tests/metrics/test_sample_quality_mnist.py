@@ -34,8 +34,13 @@ def test_real_halves_are_close_and_noise_is_far(mnist_raw):
   assert full - 0.8 < same['classifier_score'] <= full + 1e-3
   # one image repeated: one class for every sample, a score of 1
   assert _classifier_score_numpy(np.repeat(a[:1], 200, axis=0)) == pytest.approx(1, abs=1e-4)
-  assert sample_quality.mnist_metrics(np.repeat(a[:1], 200, axis=0), b, kid_subset_size=100,
-                                      kid_subsets=2)['classifier_score'] == pytest.approx(1, abs=1e-4)
+  one = sample_quality.mnist_metrics(np.repeat(a[:1], 200, axis=0), b, kid_subset_size=100,
+                                     kid_subsets=2)
+  assert one['classifier_score'] == pytest.approx(1, abs=1e-4)
+  assert (one['classes_covered'], one['max_class_share'], one['class_entropy']) == (1, 1.0, 0.0)
   expected = np.bincount(labels[:1000], minlength=10) / 1000
   np.testing.assert_allclose(same['class_histogram'], expected, atol=0.01)
+  # real digits: every class covered, the entropy of the labels' own histogram
+  assert same['classes_covered'] == 10
+  assert same['class_entropy'] == pytest.approx(-np.sum(expected * np.log(expected)), abs=0.01)
   assert same['num_samples'] == 1000 and same['num_real'] == 1000
