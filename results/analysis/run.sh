@@ -24,9 +24,9 @@ train vae vae_mnist 30000 3000 --config.train.log_every=500
 train vae_2d vae_mnist 30000 3000 --config.model.latent_dim=2 --config.train.log_every=500
 train iwae_k50 iwae_mnist 6000 1000 --config.train.log_every=500
 # The GAN family and InfoGAN (generator steps).
-train gan gan_mnist 2000 250 --config.train.log_every=50
+train gan gan_mnist 20000 2000 --config.train.log_every=100
 train dcgan dcgan_mnist 500 100 --config.train.log_every=20
-train wgan wgan_mnist 300 50 --config.train.log_every=10
+train wgan wgan_mnist 1000 50 --config.train.log_every=10
 train wgan_gp wgan_gp_mnist 300 50 --config.train.log_every=10 --config.model.conv_impl=im2col
 train infogan infogan_mnist 1000 100 --config.train.log_every=50
 # The "Helvetica scenario". Tried first (collapse/tried_*): a generator learning 10x faster
