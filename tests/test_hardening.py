@@ -469,7 +469,9 @@ def test_a_training_whose_launcher_is_killed_stops_and_frees_the_workdir(tmp_pat
   training gets SIGHUP from PR_SET_PDEATHSIG and stops, so the rerun may take the workdir."""
   from genjax import workdir
   path = str(tmp_path / 'w')
-  holder = ('import sys, time\n'
+  # SIGHUP at its default, as in a terminal: a suite run under nohup would pass SIG_IGN down
+  holder = ('import signal, sys, time\n'
+            'signal.signal(signal.SIGHUP, signal.SIG_DFL)\n'
             'from genjax import workdir\n'
             'workdir.stop_with_parent()\n'
             'with workdir.exclusive(sys.argv[1]):\n'
