@@ -1,9 +1,29 @@
-"""metrics.jsonl (for notebooks) beside clu's TensorBoard writer, and a console progress line."""
+"""metrics.jsonl (for notebooks) beside clu's TensorBoard writer, and a console progress line.
+
+clu's writers import TensorFlow. Where it is not installed (a GPU image with JAX alone), TensorBoard
+files are skipped with one warning per process; metrics.jsonl and eval.json still hold every number.
+"""
 import json
 import os
 import time
 
-from clu import metric_writers
+from absl import logging
+
+_warned_no_tensorboard = False
+
+
+def clu_metric_writers():
+  """clu.metric_writers, or None (after one warning per process) where it cannot be imported."""
+  global _warned_no_tensorboard
+  try:
+    from clu import metric_writers
+  except ImportError as e:
+    if not _warned_no_tensorboard:
+      _warned_no_tensorboard = True
+      logging.warning('TensorBoard files skipped: clu\'s writers need TensorFlow, which could not '
+                      'be imported (%s). metrics.jsonl and eval.json still hold every number.', e)
+    return None
+  return metric_writers
 
 
 class JsonlLog:
@@ -28,7 +48,8 @@ class JsonlLog:
 
   def write(self, step, scalars):
     with open(self.path, 'a') as f:
-      f.write(json.dumps({'step': int(step), **{k: float(v) for k, v in scalars.items()}}) + '\n')
+      f.write(json.dumps({'step': int(step), **{k: int(v) if k == 'seed' else float(v)
+                                                 for k, v in scalars.items()}}) + '\n')
 
 
 def trim_tensorboard(workdir, resume_step):
@@ -67,20 +88,31 @@ class Writers:
 
   def __init__(self, workdir, resume_step):
     self.jsonl = JsonlLog(workdir, resume_step)
-    if resume_step:
-      trim_tensorboard(workdir, resume_step)
-    self.tb = metric_writers.SummaryWriter(workdir)
+    metric_writers = clu_metric_writers()
+    self.tb = None
+    if metric_writers is not None:
+      if resume_step:
+        trim_tensorboard(workdir, resume_step)
+      self.tb = metric_writers.SummaryWriter(workdir)
 
   def write_scalars(self, step, scalars):
+    """A row; one with a `seed` (a run of several vmapped seeds) goes to TensorBoard as
+    seed_S/NAME, one curve per seed."""
     self.jsonl.write(step, scalars)
-    self.tb.write_scalars(int(step), scalars)
+    if self.tb is not None:
+      if 'seed' in scalars:
+        seed = int(scalars['seed'])
+        scalars = {f'seed_{seed}/{k}': v for k, v in scalars.items() if k != 'seed'}
+      self.tb.write_scalars(int(step), scalars)
 
   def write_hparams(self, hparams):
-    self.tb.write_hparams(hparams)
+    if self.tb is not None:
+      self.tb.write_hparams(hparams)
 
   def close(self):
-    self.tb.flush()
-    self.tb.close()
+    if self.tb is not None:
+      self.tb.flush()
+      self.tb.close()
 
 
 class Progress:

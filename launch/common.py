@@ -13,8 +13,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def hide_accelerators_from_tensorflow():
-  """TF only prepares data; the accelerators belong to JAX."""
-  import tensorflow as tf
+  """TF only prepares data; the accelerators belong to JAX. Without TensorFlow (a GPU image with
+  JAX alone) there is nothing to hide: the data come from the original files."""
+  try:
+    import tensorflow as tf
+  except ImportError:
+    return
   tf.config.set_visible_devices([], 'GPU')
 
 

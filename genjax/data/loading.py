@@ -1,13 +1,23 @@
 """Whole splits of MNIST / CIFAR-10 as numpy arrays, through TFDS, online or from local files.
 
 `data.source_dir` (or $GENJAX_DATA_DIR) set: the offline builders in `tfds_local` prepare the
-dataset from the original files in that directory. Unset: TFDS's standard builders download it.
+dataset from the original files in that directory. Unset: TFDS's standard builders download it,
+after a probe of the download hosts of a few seconds, so that offline the one-line error comes at
+once rather than after TFDS's minutes of retries.
+Where TensorFlow Datasets cannot be imported (a GPU image with JAX alone), the split is read
+straight from the original files with the verified readers of `raw`, in the order the TFDS path
+gives, so both paths return identical arrays.
 Either way the arrays are verified against the known facts of the dataset before they are used.
 """
 import contextlib
+import hashlib
 import json
 import logging
 import os
+import socket
+import threading
+import time
+import urllib.parse
 
 import numpy as np
 
@@ -83,6 +93,78 @@ def _check_source(name, source_dir, builder):
         f'to prepare it again from {source_dir}.')
 
 
+def _cannot_prepare(name, source_dir, cause):
+  detail = ' '.join(cause.split())
+  if len(detail) > 300:
+    detail = detail[:300].rsplit(' ', 1)[0] + ' ...'
+  how = ('check that directory\'s files' if source_dir else
+         'offline, pass the directory of the original files as --config.data.source_dir=DIR '
+         f'or set {SOURCE_DIR_ENV}')
+  return DataError(f'TFDS could not prepare {name!r} ({detail}); {how}.')
+
+
+# TFDS retries each download ten times with exponential back-off (3.7 minutes in all on a machine
+# without network). The probe below gives up after this many seconds instead: a working network
+# answers in well under one (a TCP handshake), and a blip shorter than this is waited out.
+PROBE_SECONDS = 3.0
+# TFDS first tries its own mirror of the downloads on Google Cloud Storage.
+_TFDS_MIRROR_HOST = 'storage.googleapis.com'
+
+
+def _endpoint(url):
+  """(host, port) a download of `url` connects to: the proxy's where one applies, as `requests`
+  (TFDS's HTTP client) picks it from the environment."""
+  import requests
+  proxy = requests.utils.select_proxy(url, requests.utils.get_environ_proxies(url))
+  parts = urllib.parse.urlsplit(proxy if proxy and '://' in proxy else
+                                f'http://{proxy}' if proxy else url)
+  default = {'https': 443, 'http': 80}.get(parts.scheme, 1080)  # socks proxies: 1080
+  return parts.hostname, parts.port or default
+
+
+def unreachable(endpoints, seconds=PROBE_SECONDS):
+  """None if a TCP connection to any of `endpoints` opens within `seconds`, else why not.
+
+  Every endpoint is tried again every half second until one connects or the time is up, so a
+  blip of the network does not fail a machine that has one. A DNS lookup that never answers is
+  cut short too (each endpoint is tried in its own daemon thread).
+  """
+  connected, errors = threading.Event(), {}
+  deadline = time.monotonic() + seconds
+
+  def attempt(host, port):
+    while not connected.is_set():
+      left = deadline - time.monotonic()
+      if left <= 0:
+        return
+      try:
+        with socket.create_connection((host, port), timeout=min(left, 3.0)):
+          connected.set()
+          return
+      except OSError as e:
+        errors[f'{host}:{port}'] = e.strerror or str(e) or type(e).__name__
+      time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+  for host, port in sorted(set(endpoints)):
+    threading.Thread(target=attempt, args=(host, port), daemon=True).start()
+  if connected.wait(seconds + 0.5):
+    return None
+  tried = ', '.join(f'{e}: {errors.get(e, "no answer")}' for e in sorted(
+      f'{h}:{p}' for h, p in set(endpoints)))
+  return f'no network: none of its download hosts answered within {seconds:g} s ({tried})'
+
+
+def _probe_downloads(name, builder):
+  """One clear error in seconds where TFDS would retry its downloads for minutes."""
+  urls = list(getattr(builder, 'url_infos', None) or ())
+  if not urls:  # nothing known to probe: TFDS's own behaviour
+    return
+  endpoints = {_endpoint(u) for u in urls + [f'https://{_TFDS_MIRROR_HOST}/']}
+  why = unreachable(endpoints)
+  if why:
+    raise _cannot_prepare(name, None, why)
+
+
 def _builder(name, source_dir, tfds_data_dir):
   import tensorflow_datasets as tfds
   from genjax.data import tfds_local
@@ -100,22 +182,75 @@ def _builder(name, source_dir, tfds_data_dir):
   else:
     builder = tfds.builder(name, data_dir=tfds_data_dir)
     config = None
+    if not _prepared(builder):
+      _probe_downloads(name, builder)
   try:
     builder.download_and_prepare(download_config=config)
   except DataError:
     raise
   except Exception as e:  # noqa: BLE001 -- network or TFDS failures become one clear message
-    detail = ' '.join(str(e).split())
-    if len(detail) > 300:
-      detail = detail[:300].rsplit(' ', 1)[0] + ' ...'
-    how = ('check that directory\'s files' if source_dir else
-           'offline, pass the directory of the original files as --config.data.source_dir=DIR '
-           f'or set {SOURCE_DIR_ENV}')
-    raise DataError(f'TFDS could not prepare {name!r} ({type(e).__name__}: {detail}); {how}.') \
-        from None
+    raise _cannot_prepare(name, source_dir, f'{type(e).__name__}: {e}') from None
   if source_dir:
     _write_record(builder, current)
   return builder
+
+
+def tfds_order(split, num_examples):
+  """The order in which TFDS returns a split whose examples were generated with the keys 0, 1, ...
+  (as `tfds_local` generates them): sorted by the MD5 hash of the split's name followed by the key
+  in decimal. tensorflow_datasets/core/hashing.py documents this order as stable (changing it would
+  take a new major version of every dataset); tests/data/test_loading.py checks it against TFDS."""
+  salt = hashlib.md5(split.encode(), usedforsecurity=False)
+
+  def digest(key):
+    h = salt.copy()
+    h.update(str(key).encode())
+    return h.digest()  # big-endian bytes: their order is that of the 128-bit integers
+  return np.array(sorted(range(num_examples), key=digest), dtype=np.int64)
+
+
+def tfds_module():
+  """tensorflow_datasets, or None where it (or TensorFlow) cannot be imported."""
+  try:
+    import tensorflow  # noqa: F401  (tensorflow_datasets imports it lazily, at first use)
+    import tensorflow_datasets
+  except ImportError:
+    return None
+  return tensorflow_datasets
+
+
+def _no_tfds_error(name):
+  return DataError(
+      f'TensorFlow Datasets is not installed here, so {name!r} cannot be downloaded: pass the '
+      f'directory of its original files as --config.data.source_dir=DIR (or set '
+      f'{SOURCE_DIR_ENV}).')
+
+
+def _from_original_files(name, split, source_dir):
+  """Without TensorFlow: the split read from the original files, in the TFDS path's order."""
+  if not source_dir:
+    raise _no_tfds_error(name)
+  images, labels = raw.READERS[name](source_dir, split)  # verified against the known facts
+  logging.info('TensorFlow Datasets is not installed: %s %s read from the original files in %s.',
+               name, split, source_dir)
+  order = tfds_order(split, len(labels))
+  return images[order], labels[order].astype(np.int32)
+
+
+def check_obtainable(name, source_dir=None, tfds_data_dir=None):
+  """In seconds, before JAX and TensorFlow load: the DataError `load_split` would raise after them
+  where it would have to download `name` and cannot (no TensorFlow Datasets, or no network).
+  Imports tensorflow_datasets without TensorFlow (about a second); a launcher calls it first."""
+  if resolve_source_dir(source_dir) or name not in raw.READERS:
+    return
+  import importlib.util
+  if any(importlib.util.find_spec(m) is None for m in ('tensorflow', 'tensorflow_datasets')):
+    raise _no_tfds_error(name)
+  with _quiet_tfds():
+    import tensorflow_datasets as tfds
+    builder = tfds.builder(name, data_dir=tfds_data_dir)
+    if not _prepared(builder):
+      _probe_downloads(name, builder)
 
 
 def load_split(name, split, source_dir=None, tfds_data_dir=None):
@@ -124,8 +259,10 @@ def load_split(name, split, source_dir=None, tfds_data_dir=None):
     raise DataError(f'Unknown dataset {name!r}; choose one of {sorted(raw.READERS)}.')
   if split not in ('train', 'test'):
     raise DataError(f'Unknown split {split!r}; choose train or test.')
-  import tensorflow_datasets as tfds
   source_dir = resolve_source_dir(source_dir)
+  tfds = tfds_module()
+  if tfds is None:
+    return _from_original_files(name, split, source_dir)
   with _quiet_tfds():
     builder = _builder(name, source_dir, tfds_data_dir)
     arrays = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))

@@ -3,9 +3,11 @@ training loop and evaluation as on a CPU (genjax.train.train_and_evaluate, genja
 
   python results/gpu/device_runs.py --mnist_dir=DIR --runs_dir=/tmp/runs --out=OUT --budget_s=480
 
-The GPU image has JAX, Flax, Optax and Orbax but no TensorFlow, so MNIST is read straight from the
-original IDX files by genjax.data.raw (the same verified reader TFDS's offline builder uses),
-and TensorBoard files are skipped where clu's writers cannot load (metrics.jsonl has every scalar).
+The GPU image has JAX, Flax, Optax and Orbax but no TensorFlow. genjax degrades by itself there:
+genjax.data.load_split reads MNIST from the original IDX files in --mnist_dir (the same verified
+reader TFDS's offline builder uses, in the same order), and TensorBoard files are skipped with one
+warning (metrics.jsonl and eval.json have every number). Where TensorFlow is installed the same
+runs go through TFDS, prepared from the same files.
 Runs start while the budget lasts; after each, the workdirs without checkpoints are packed into
 OUT/runs.tar.gz, so a run cut short still returns the finished ones.
 """
@@ -14,7 +16,6 @@ import sys
 import tarfile
 import time
 import traceback
-import types
 
 from absl import app, flags
 
@@ -47,44 +48,6 @@ RUNS = (
     + [(f'infogan_detached_s{s}', 'infogan_mnist', 6000, 1000, 100,
         dict(seed=s, **LAMBDA_CONT_1, **{'method.info_updates_trunk': False}))
        for s in range(3)])
-
-
-class _NoTensorBoard:
-  """Stands in for clu's writer where TensorFlow is missing; metrics.jsonl keeps every scalar."""
-
-  def write_scalars(self, step, scalars):
-    pass
-
-  def write_hparams(self, hparams):
-    pass
-
-  def flush(self):
-    pass
-
-  def close(self):
-    pass
-
-
-def patch_for_gpu_image(mnist_dir):
-  try:
-    from clu import metric_writers  # noqa: F401  (imports TensorFlow)
-  except ImportError as e:
-    print('clu.metric_writers unavailable, TensorBoard files skipped:', e)
-    module = types.ModuleType('clu.metric_writers')
-    module.create_default_writer = lambda *a, **k: _NoTensorBoard()
-    sys.modules['clu.metric_writers'] = module
-    import clu
-    clu.metric_writers = module
-  import genjax.data
-  from genjax.data import raw
-  from genjax.experiments import adversarial, likelihood
-
-  def load_split(name, split, *_):
-    if name != 'mnist':
-      raise ValueError(f'{name}: this GPU image reads only MNIST (no TensorFlow for TFDS)')
-    return raw.read_mnist(mnist_dir, split)
-  # every place that reads a split: training (both families) and the sample-quality reference
-  adversarial.load_split = likelihood.load_split = genjax.data.load_split = load_split
 
 
 def config_for(module, steps, every, log_every, overrides):
@@ -161,7 +124,6 @@ def main(argv):
   import jax
 
   print('JAX', jax.__version__, jax.devices(), flush=True)
-  patch_for_gpu_image(FLAGS.mnist_dir)
   from genjax import evaluate
   from genjax.train import train_and_evaluate
   start = time.time()

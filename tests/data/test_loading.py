@@ -1,11 +1,18 @@
-"""MNIST and CIFAR-10 through TFDS, prepared offline from the original files."""
+"""MNIST and CIFAR-10 through TFDS, prepared offline from the original files; offline without
+them, one clear error in seconds."""
 import os
+import socket
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 
 from genjax.data import load_split, loading
 from genjax.errors import DataError
+from tests.conftest import REPO
 
 
 @pytest.mark.slow  # prepares MNIST through TFDS
@@ -51,3 +58,117 @@ def test_cifar10_through_tfds(cifar_dir, tfds_dir):
   images, labels = load_split('cifar10', 'test', cifar_dir, tfds_dir)
   assert images.shape == (10000, 32, 32, 3) and images.dtype == np.uint8
   assert np.bincount(labels).tolist() == [1000] * 10
+
+
+# ---- offline without a source directory: one line in seconds, not TFDS's minutes of retries ------
+
+def _free_port():
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]  # closed again on return: nothing listens there
+
+
+def test_probe_finds_a_listening_host_among_dead_ones():
+  with socket.socket() as server:
+    server.bind(('127.0.0.1', 0))
+    server.listen()
+    t0 = time.monotonic()
+    assert loading.unreachable([('127.0.0.1', _free_port()), server.getsockname()]) is None
+    assert time.monotonic() - t0 < 2
+
+
+def test_probe_waits_out_a_blip_of_the_network():
+  port = _free_port()
+  server = socket.socket()
+
+  def listen_late():
+    time.sleep(1.0)
+    server.bind(('127.0.0.1', port))
+    server.listen()
+  late = threading.Thread(target=listen_late)
+  late.start()
+  try:
+    assert loading.unreachable([('127.0.0.1', port)], seconds=4) is None
+  finally:
+    late.join()
+    server.close()
+
+
+def test_probe_gives_up_when_the_time_is_up():
+  port = _free_port()
+  t0 = time.monotonic()
+  why = loading.unreachable([('127.0.0.1', port)], seconds=1.5)
+  assert 1.4 < time.monotonic() - t0 < 3
+  assert why.startswith('no network') and f'127.0.0.1:{port}' in why
+
+
+@pytest.mark.parametrize('no_proxy, want', [('', ('proxy.example', 3128)),
+                                            ('storage.googleapis.com', ('storage.googleapis.com',
+                                                                        443))])
+def test_probe_goes_where_requests_would(monkeypatch, no_proxy, want):
+  """Behind a proxy the download connects to the proxy, not to the dataset's host."""
+  for name in ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'):
+    monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(name.upper(), raising=False)
+  monkeypatch.setenv('HTTPS_PROXY', 'http://proxy.example:3128')
+  monkeypatch.setenv('NO_PROXY', no_proxy)
+  assert loading._endpoint('https://storage.googleapis.com/cvdf-datasets/mnist/x.gz') == want
+
+
+@pytest.mark.slow  # the launcher's start-up: about 20 s on 2 busy cores
+def test_offline_without_source_dir_fails_in_seconds(tmp_path):
+  """The command users type, with no network and no local files: TFDS alone retries for 3.7
+  minutes. The network is cut off here by a proxy setting naming a closed port, so the test means
+  the same on a machine with internet."""
+  dead = f'http://127.0.0.1:{_free_port()}'
+  env = {k: v for k, v in os.environ.items()
+         if k != loading.SOURCE_DIR_ENV and k.lower() != 'no_proxy'}
+  env.update(TFDS_DATA_DIR=str(tmp_path / 'tfds'), HTTPS_PROXY=dead, HTTP_PROXY=dead,
+             https_proxy=dead, http_proxy=dead)
+  t0 = time.monotonic()
+  result = subprocess.run([sys.executable, os.path.join(REPO, 'launch', 'train.py'),
+                           '--config=configs/iwae_mnist.py:smoke',
+                           f'--workdir={tmp_path / "run"}'],
+                          capture_output=True, text=True, timeout=240, env=env, cwd=REPO)
+  elapsed = time.monotonic() - t0
+  assert result.returncode == 2, result.stderr[-2000:]
+  errors = [l for l in result.stderr.splitlines() if l.startswith('error: ')]
+  assert len(errors) == 1 and 'Traceback' not in result.stderr, result.stderr[-2000:]
+  assert "TFDS could not prepare 'mnist' (no network" in errors[0]
+  assert '--config.data.source_dir=DIR' in errors[0]
+  assert elapsed < 30, f'{elapsed:.0f} s'
+
+
+def _offline(monkeypatch, tmp_path):
+  """No network on any machine: every download goes to a proxy at a closed port."""
+  dead = f'http://127.0.0.1:{_free_port()}'
+  for name in ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'):
+    monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(name.upper(), raising=False)
+  monkeypatch.setenv('HTTPS_PROXY', dead)
+  monkeypatch.setenv('HTTP_PROXY', dead)
+  monkeypatch.delenv(loading.SOURCE_DIR_ENV, raising=False)
+  return str(tmp_path / 'tfds')
+
+
+def test_early_check_names_the_missing_network_in_seconds(monkeypatch, tmp_path):
+  tfds_dir = _offline(monkeypatch, tmp_path)
+  t0 = time.monotonic()
+  with pytest.raises(DataError, match=r"TFDS could not prepare 'mnist' \(no network.*"
+                     r"--config\.data\.source_dir=DIR") as info:
+    loading.check_obtainable('mnist', None, tfds_dir)
+  assert time.monotonic() - t0 < loading.PROBE_SECONDS + 5
+  assert '\n' not in str(info.value)
+
+
+def test_early_check_passes_with_a_source_dir_or_a_prepared_copy(monkeypatch, tmp_path, mnist_dir):
+  tfds_dir = _offline(monkeypatch, tmp_path)
+  t0 = time.monotonic()
+  loading.check_obtainable('mnist', mnist_dir, tfds_dir)  # nothing to download: no probe
+  import tensorflow_datasets as tfds
+  builder = tfds.builder('mnist', data_dir=tfds_dir)
+  os.makedirs(builder.data_dir)
+  with open(os.path.join(builder.data_dir, 'dataset_info.json'), 'w') as f:
+    f.write(builder.info.as_json)  # what marks a prepared copy, as TFDS writes it
+  loading.check_obtainable('mnist', None, tfds_dir)
+  assert time.monotonic() - t0 < loading.PROBE_SECONDS  # neither call waited for the probe
