@@ -29,13 +29,24 @@ def to_signed_unit(images_uint8):
   return np.asarray(images_uint8, np.float32) / 127.5 - 1.0
 
 
+def compute_dtype(config):
+  """The networks' flax dtype for config.train.compute_dtype (a run made before the field existed
+  stored none: it computed in float32)."""
+  name = config.train.get('compute_dtype', LEGACY_DEFAULTS['train.compute_dtype'])
+  if name not in layers.COMPUTE_DTYPES:
+    raise ConfigError(f'train.compute_dtype={name!r}: choose float32 or bfloat16 (parameters stay '
+                      'float32 either way).')
+  return layers.compute_dtype(name)
+
+
 def build_networks(config):
   m, shape = config.model, IMAGE_SHAPES[config.data.name]
+  dtype = compute_dtype(config)
   generators = {
-      'mlp': lambda: gan_nets.MLPGenerator(shape),
-      'dcgan': lambda: gan_nets.DCGANGenerator(shape, m.base_features, 'batch'),
-      'resnet': lambda: gan_nets.ResNetGenerator(channels=shape[-1]),
-      'infogan': lambda: gan_nets.InfoGANGenerator(),
+      'mlp': lambda: gan_nets.MLPGenerator(shape, dtype=dtype),
+      'dcgan': lambda: gan_nets.DCGANGenerator(shape, m.base_features, 'batch', dtype=dtype),
+      'resnet': lambda: gan_nets.ResNetGenerator(channels=shape[-1], dtype=dtype),
+      'infogan': lambda: gan_nets.InfoGANGenerator(dtype=dtype),
   }
   # A run made before model.conv_impl existed stored no value: it used nn.Conv.
   conv_impl = m.get('conv_impl', LEGACY_DEFAULTS['model.conv_impl'])
@@ -43,11 +54,11 @@ def build_networks(config):
     raise ConfigError(f'model.conv_impl={conv_impl!r}: choose xla (native convolutions; best on '
                       'GPU/TPU) or im2col (same math; a much faster gradient penalty on CPU).')
   discriminators = {
-      'mlp': lambda: gan_nets.MLPDiscriminator(),
+      'mlp': lambda: gan_nets.MLPDiscriminator(dtype=dtype),
       'dcgan': lambda: gan_nets.DCGANDiscriminator(m.base_features, m.discriminator_norm,
-                                                   conv_impl),
-      'resnet': lambda: gan_nets.ResNetCritic(conv_impl=conv_impl),
-      'infogan': lambda: gan_nets.InfoGANDiscriminator(conv_impl),
+                                                   conv_impl, dtype=dtype),
+      'resnet': lambda: gan_nets.ResNetCritic(conv_impl=conv_impl, dtype=dtype),
+      'infogan': lambda: gan_nets.InfoGANDiscriminator(conv_impl, dtype=dtype),
   }
   for role, table, name in (('generator', generators, m.generator),
                             ('discriminator', discriminators, m.discriminator)):
@@ -60,7 +71,7 @@ def build_networks(config):
   if config.method.name == 'infogan':
     discriminator = adversarial.WithQHead(
         discriminator, adversarial.QHead(config.method.num_categories,
-                                         config.method.num_continuous))
+                                         config.method.num_continuous, dtype=dtype))
   return generators[m.generator](), discriminator
 
 
@@ -138,8 +149,11 @@ def code_statistics(logits):
 
 
 class AdversarialExperiment:
+  """`splits`: {'train': (images, labels), 'test': (images, labels)}, uint8 arrays already read
+  and verified (genjax.data.raw), used in place of reading config.data (results/gpu/readiness.py
+  brings only the files that fit on a lent machine); None: genjax.data.load_split."""
 
-  def __init__(self, config, mesh=None, load_train=True):
+  def __init__(self, config, mesh=None, load_train=True, splits=None):
     validate(config)
     self.config = config
     self.mesh = mesh or parallel.data_mesh()
@@ -148,12 +162,15 @@ class AdversarialExperiment:
     self.keys = dict(zip(('init', 'data', 'train', 'eval'), run_keys(config.seed)))
     self.train_size = config.data.get('train_size') or NUM_TRAIN[config.data.name]
     self.steps_per_epoch = self.train_size // (config.train.batch_size * self.spec.n_critic)
-    test_images, self.test_labels = load_split(config.data.name, 'test', config.data.source_dir,
-                                               config.data.tfds_data_dir)
+    def read(split):
+      if splits is not None:
+        return splits[split]
+      return load_split(config.data.name, split, config.data.source_dir, config.data.tfds_data_dir)
+
+    test_images, self.test_labels = read('test')
     self.x_test = jnp.asarray(to_signed_unit(test_images))
     if load_train:
-      images, labels = load_split(config.data.name, 'train', config.data.source_dir,
-                                  config.data.tfds_data_dir)
+      images, labels = read('train')
       if config.data.get('train_size') is not None:
         # The same fixed class-balanced subsets as the likelihood models' (genjax/data/subsets.py).
         images = images[subsets.class_balanced_subset(labels, config.data.train_size)]

@@ -10,6 +10,7 @@ from absl import logging
 
 from genjax import parallel, viz
 from genjax.data import load_split, on_device, subsets
+from genjax.configs_check import LEGACY_DEFAULTS
 from genjax.configs_check import validate_likelihood as validate  # noqa: F401
 from genjax.experiments import sample_eval
 from genjax.methods import iwae
@@ -51,7 +52,9 @@ class LikelihoodExperiment:
                                              parallel.batch_sharding(self.mesh),
                                              config.data.dynamic_binarization)
       self.steps_per_epoch = self._batches.steps_per_epoch
-    self.model = iwae.build_model(config.model)
+    # A run made before train.compute_dtype existed stored none: it computed in float32.
+    self.model = iwae.build_model(config.model, config.train.get(
+        'compute_dtype', LEGACY_DEFAULTS['train.compute_dtype']))
     self.train_step = iwae.make_train_step(self.model, config.method.name, config.method.k)
 
   def init_state(self):

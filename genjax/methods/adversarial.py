@@ -19,6 +19,7 @@ from flax import struct
 
 from genjax.data import augment as aug
 from genjax.methods import adversarial_losses as L
+from genjax.models.layers import as_float32
 
 METHODS = ('gan', 'dcgan', 'wgan', 'wgan_gp', 'infogan')
 # 'translation': only the real images D sees are shifted (classic data augmentation);
@@ -100,12 +101,14 @@ class QHead(nn.Module):
   and log-std of a factored Gaussian for the continuous codes."""
   num_categories: int = 10
   num_continuous: int = 2
+  dtype: Any = None  # the compute dtype (None: the features'); parameters stay float32
 
   @nn.compact
   def __call__(self, features_BF, train=True):
-    h = nn.Dense(128)(features_BF)
-    h = nn.leaky_relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(h), 0.2)
-    out = nn.Dense(self.num_categories + 2 * self.num_continuous)(h)
+    h = nn.Dense(128, dtype=self.dtype)(features_BF)
+    h = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(h)
+    h = nn.leaky_relu(h, 0.2)
+    out = nn.Dense(self.num_categories + 2 * self.num_continuous, dtype=self.dtype)(h)
     k, c = self.num_categories, self.num_continuous
     return out[:, :k], out[:, k:k + c], jnp.clip(out[:, k + c:], -5.0, 2.0)
 
@@ -128,12 +131,14 @@ def _variables(player, params=None):
 
 
 def _apply(module, player, x, train, params=None):
-  """(output, new batch_stats): statistics update only in training mode and if there are any."""
+  """(output, new batch_stats): statistics update only in training mode and if there are any.
+  The output is float32 whatever the networks' compute dtype (train.compute_dtype), so every loss,
+  metric and sample below is computed in float32."""
   variables = _variables(player, params)
   if train and player.batch_stats:
     out, updates = module.apply(variables, x, train=True, mutable=['batch_stats'])
-    return out, updates['batch_stats']
-  return module.apply(variables, x, train=train), player.batch_stats
+    return as_float32(out), updates['batch_stats']
+  return as_float32(module.apply(variables, x, train=train)), player.batch_stats
 
 
 def sample_noise(spec, key, batch):

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import optax
 from flax.training import train_state
 
+from genjax.models import layers
 from genjax.models.iwae_mlp import IWAEModel
 
 OBJECTIVES = ('vae', 'iwae')
@@ -35,9 +36,12 @@ def objective_fn(name):
 OPTIMIZERS = ('adam', 'sgd', 'momentum', 'nesterov', 'rmsprop')
 
 
-def build_model(model_config):
+def build_model(model_config, compute_dtype='float32'):
+  """The IWAE paper's networks; `compute_dtype` ('float32' or 'bfloat16', train.compute_dtype)
+  is what their hidden layers compute in (parameters and log-probabilities stay float32)."""
   return IWAEModel(stochastic_layers=model_config.stochastic_layers,
-                   latent_dim=model_config.get('latent_dim'))
+                   latent_dim=model_config.get('latent_dim'),
+                   dtype=layers.compute_dtype(compute_dtype))
 
 
 def iwae_paper_schedule(steps_per_epoch, base_lr=1e-3):

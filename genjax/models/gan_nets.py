@@ -7,9 +7,13 @@ its running averages (sampling/eval); the mode is always explicit.
     (`norm='none'` or 'layer' gives the WGAN-GP critic: no BatchNorm in a gradient-penalized critic)
   ResNetGenerator / ResNetCritic  Gulrajani et al. 2017's CIFAR-10 networks
 Discriminators return (logits_B, features_BF): InfoGAN's Q head reads the shared trunk's features.
+Every network takes `dtype`, the compute dtype of its activations, matrix products and convolutions
+(None: the input's, float32; jnp.bfloat16 for train.compute_dtype=bfloat16); its parameters and
+BatchNorm statistics stay float32, and its outputs come out in the compute dtype (the methods cast
+them to float32 before any loss: genjax/methods/adversarial.py).
 """
 import math
-from typing import Sequence, Tuple
+from typing import Any, Sequence, Tuple
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -20,38 +24,42 @@ from genjax.models.layers import SubPixelConvTranspose
 DCGAN_INIT = nn.initializers.normal(0.02)  # Radford et al.: N(0, 0.02) weights
 
 
-def _norm(kind, train, name=None):
+def _norm(kind, train, dtype=None, name=None):
+  """BatchNorm / LayerNorm / identity; flax computes the statistics in float32 for any dtype."""
   if kind == 'batch':
-    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name)
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype,
+                        name=name)
   if kind == 'layer':
-    return nn.LayerNorm(name=name)
+    return nn.LayerNorm(dtype=dtype, name=name)
   return lambda x: x
 
 
 class MLPGenerator(nn.Module):
   image_shape: Tuple[int, int, int] = (28, 28, 1)
   hidden: Sequence[int] = (1200, 1200)
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z_BZ, train=True):
     del train
     h = z_BZ
     for width in self.hidden:
-      h = nn.relu(nn.Dense(width)(h))
-    x = jnp.tanh(nn.Dense(math.prod(self.image_shape))(h))
+      h = nn.relu(nn.Dense(width, dtype=self.dtype)(h))
+    x = jnp.tanh(nn.Dense(math.prod(self.image_shape), dtype=self.dtype)(h))
     return x.reshape((-1,) + tuple(self.image_shape))
 
 
 class MLPDiscriminator(nn.Module):
   hidden: Sequence[int] = (240, 240)
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
     del train
     h = x_BHWC.reshape(len(x_BHWC), -1)
     for width in self.hidden:
-      h = nn.leaky_relu(nn.Dense(width)(h), 0.2)
-    return nn.Dense(1)(h)[:, 0], h
+      h = nn.leaky_relu(nn.Dense(width, dtype=self.dtype)(h), 0.2)
+    return nn.Dense(1, dtype=self.dtype)(h)[:, 0], h
 
 
 class DCGANGenerator(nn.Module):
@@ -59,6 +67,7 @@ class DCGANGenerator(nn.Module):
   image_shape: Tuple[int, int, int] = (28, 28, 1)
   base_features: int = 64
   norm: str = 'batch'
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z_BZ, train=True):
@@ -66,15 +75,16 @@ class DCGANGenerator(nn.Module):
     ups = 2 if size == 28 else 3  # 7 -> 14 -> 28, or 4 -> 8 -> 16 -> 32
     start = size // 2 ** ups
     features = [self.base_features * 2 ** i for i in reversed(range(ups))]
-    h = nn.Dense(start * start * features[0] * 2, kernel_init=DCGAN_INIT)(z_BZ)
+    h = nn.Dense(start * start * features[0] * 2, kernel_init=DCGAN_INIT, dtype=self.dtype)(z_BZ)
     h = h.reshape(len(z_BZ), start, start, features[0] * 2)
-    h = nn.relu(_norm(self.norm, train)(h))
+    h = nn.relu(_norm(self.norm, train, self.dtype)(h))
     for f in features[1:] + [None]:
       last = f is None
       # = nn.ConvTranspose(k=4, s=2, 'SAME'), ~25x faster on XLA CPU (models/layers.py)
-      h = SubPixelConvTranspose(channels if last else f, kernel_init=DCGAN_INIT)(h)
+      h = SubPixelConvTranspose(channels if last else f, kernel_init=DCGAN_INIT,
+                                dtype=self.dtype)(h)
       if not last:
-        h = nn.relu(_norm(self.norm, train)(h))
+        h = nn.relu(_norm(self.norm, train, self.dtype)(h))
     return jnp.tanh(h)
 
 
@@ -85,6 +95,7 @@ class DCGANDiscriminator(nn.Module):
   base_features: int = 64
   norm: str = 'batch'
   conv_impl: str = 'xla'
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
@@ -92,12 +103,12 @@ class DCGANDiscriminator(nn.Module):
     h = x_BHWC
     for i in range(num_layers):
       h = layers.conv(self.conv_impl, self.base_features * 2 ** i, (4, 4), (2, 2), DCGAN_INIT,
-                      name=f'Conv_{i}')(h)
+                      name=f'Conv_{i}', dtype=self.dtype)(h)
       if i:
-        h = _norm(self.norm, train)(h)
+        h = _norm(self.norm, train, self.dtype)(h)
       h = nn.leaky_relu(h, 0.2)
     features = h.reshape(len(h), -1)
-    return nn.Dense(1, kernel_init=DCGAN_INIT)(features)[:, 0], features
+    return nn.Dense(1, kernel_init=DCGAN_INIT, dtype=self.dtype)(features)[:, 0], features
 
 
 class _ResBlock(nn.Module):
@@ -106,13 +117,15 @@ class _ResBlock(nn.Module):
   norm: str
   first: bool = False  # the critic's first block: no activation before its first conv
   conv_impl: str = 'xla'
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x, train=True):
     names = (f'Conv_{i}' for i in range(3))  # nn.Conv's own numbering: checkpoints match
 
     def conv(kernel_size, t):
-      return layers.conv(self.conv_impl, self.features, kernel_size, name=next(names))(t)
+      return layers.conv(self.conv_impl, self.features, kernel_size, name=next(names),
+                         dtype=self.dtype)(t)
 
     def up(t):  # nearest-neighbour upsampling, as in the paper's code
       return jnp.repeat(jnp.repeat(t, 2, axis=1), 2, axis=2)
@@ -129,11 +142,11 @@ class _ResBlock(nn.Module):
       shortcut = down(shortcut)
     h = x
     if not self.first:
-      h = nn.relu(_norm(self.norm, train)(h))
+      h = nn.relu(_norm(self.norm, train, self.dtype)(h))
     if self.resample == 'up':
       h = up(h)
     h = conv((3, 3), h)
-    h = nn.relu(_norm(self.norm, train)(h))
+    h = nn.relu(_norm(self.norm, train, self.dtype)(h))
     h = conv((3, 3), h)
     if self.resample == 'down':
       h = down(h)
@@ -144,14 +157,16 @@ class ResNetGenerator(nn.Module):
   """Gulrajani et al. 2017, CIFAR-10: z(128) -> 4x4x128 -> 3 up-blocks -> 32x32x3."""
   features: int = 128
   channels: int = 3
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z_BZ, train=True):
-    h = nn.Dense(4 * 4 * self.features)(z_BZ).reshape(len(z_BZ), 4, 4, self.features)
+    dtype = self.dtype
+    h = nn.Dense(4 * 4 * self.features, dtype=dtype)(z_BZ).reshape(len(z_BZ), 4, 4, self.features)
     for _ in range(3):
-      h = _ResBlock(self.features, 'up', 'batch')(h, train)
-    h = nn.relu(_norm('batch', train)(h))
-    return jnp.tanh(nn.Conv(self.channels, (3, 3), padding='SAME')(h))
+      h = _ResBlock(self.features, 'up', 'batch', dtype=dtype)(h, train)
+    h = nn.relu(_norm('batch', train, dtype)(h))
+    return jnp.tanh(nn.Conv(self.channels, (3, 3), padding='SAME', dtype=dtype)(h))
 
 
 class ResNetCritic(nn.Module):
@@ -159,42 +174,47 @@ class ResNetCritic(nn.Module):
   No BatchNorm: the gradient penalty is per example."""
   features: int = 128
   conv_impl: str = 'xla'
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
-    f, impl = self.features, self.conv_impl
-    h = _ResBlock(f, 'down', 'none', first=True, conv_impl=impl)(x_BHWC, train)
-    h = _ResBlock(f, 'down', 'none', conv_impl=impl)(h, train)
-    h = _ResBlock(f, 'none', 'none', conv_impl=impl)(h, train)
-    h = _ResBlock(f, 'none', 'none', conv_impl=impl)(h, train)
+    f, impl, dtype = self.features, self.conv_impl, self.dtype
+    h = _ResBlock(f, 'down', 'none', first=True, conv_impl=impl, dtype=dtype)(x_BHWC, train)
+    h = _ResBlock(f, 'down', 'none', conv_impl=impl, dtype=dtype)(h, train)
+    h = _ResBlock(f, 'none', 'none', conv_impl=impl, dtype=dtype)(h, train)
+    h = _ResBlock(f, 'none', 'none', conv_impl=impl, dtype=dtype)(h, train)
     features = jnp.mean(nn.relu(h), axis=(1, 2))
-    return nn.Dense(1)(features)[:, 0], features
+    return nn.Dense(1, dtype=dtype)(features)[:, 0], features
 
 
 class InfoGANGenerator(nn.Module):
   """Chen et al. 2016, MNIST (appendix C.1): FC 1024 - FC 7x7x128 - upconv 64 - upconv 1, with
   BatchNorm and ReLU."""
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, z_BZ, train=True):
-    h = nn.relu(_norm('batch', train)(nn.Dense(1024)(z_BZ)))
-    h = nn.relu(_norm('batch', train)(nn.Dense(7 * 7 * 128)(h)))
+    dtype = self.dtype
+    h = nn.relu(_norm('batch', train, dtype)(nn.Dense(1024, dtype=dtype)(z_BZ)))
+    h = nn.relu(_norm('batch', train, dtype)(nn.Dense(7 * 7 * 128, dtype=dtype)(h)))
     h = h.reshape(len(z_BZ), 7, 7, 128)
-    h = nn.relu(_norm('batch', train)(SubPixelConvTranspose(64)(h)))
-    return jnp.tanh(SubPixelConvTranspose(1)(h))
+    h = nn.relu(_norm('batch', train, dtype)(SubPixelConvTranspose(64, dtype=dtype)(h)))
+    return jnp.tanh(SubPixelConvTranspose(1, dtype=dtype)(h))
 
 
 class InfoGANDiscriminator(nn.Module):
   """Chen et al. 2016, MNIST: conv 64 - conv 128 (BN) - FC 1024 (BN), LeakyReLU 0.1; the FC
   features are shared by D's logit and the Q head."""
   conv_impl: str = 'xla'
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, x_BHWC, train=True):
-    h = layers.conv(self.conv_impl, 64, (4, 4), (2, 2), name='Conv_0')(x_BHWC)
+    dtype = self.dtype
+    h = layers.conv(self.conv_impl, 64, (4, 4), (2, 2), name='Conv_0', dtype=dtype)(x_BHWC)
     h = nn.leaky_relu(h, 0.1)
-    h = layers.conv(self.conv_impl, 128, (4, 4), (2, 2), name='Conv_1')(h)
-    h = nn.leaky_relu(_norm('batch', train)(h), 0.1)
-    h = nn.Dense(1024)(h.reshape(len(h), -1))
-    features = nn.leaky_relu(_norm('batch', train)(h), 0.1)
-    return nn.Dense(1)(features)[:, 0], features
+    h = layers.conv(self.conv_impl, 128, (4, 4), (2, 2), name='Conv_1', dtype=dtype)(h)
+    h = nn.leaky_relu(_norm('batch', train, dtype)(h), 0.1)
+    h = nn.Dense(1024, dtype=dtype)(h.reshape(len(h), -1))
+    features = nn.leaky_relu(_norm('batch', train, dtype)(h), 0.1)
+    return nn.Dense(1, dtype=dtype)(features)[:, 0], features

@@ -7,13 +7,19 @@ tanh hidden units, diagonal Gaussians (std = exp(output)) for q and the latent c
 standard normal prior on the top layer, Bernoulli pixels. VAE and IWAE share these networks; only
 the objective that combines the k log-weights differs (genjax/methods/iwae.py).
 
-Shape suffixes: B batch, K importance samples, D pixels, Z latent units.
+Shape suffixes: B batch, K importance samples, D pixels, Z latent units. `dtype` is the compute
+dtype of the hidden layers' matrix products and tanh (None: float32; jnp.bfloat16 for
+train.compute_dtype=bfloat16): the parameters stay float32, and every head's output (a mean, a
+log-std, the pixel logits) comes out as float32, so the sampling and every log-probability are
+computed in float32.
 """
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from genjax.models.layers import as_float32
 
 LOG_2PI = jnp.log(2.0 * jnp.pi)
 
@@ -39,13 +45,15 @@ class MLP(nn.Module):
   """tanh hidden layers, then one linear head per entry of `out_sizes`."""
   hidden: Sequence[int]
   out_sizes: Sequence[int]
+  dtype: Any = None
 
   @nn.compact
   def __call__(self, h):
     init = nn.initializers.glorot_uniform()  # the paper's Glorot & Bengio heuristic
     for width in self.hidden:
-      h = jnp.tanh(nn.Dense(width, kernel_init=init)(h))
-    return tuple(nn.Dense(n, kernel_init=init)(h) for n in self.out_sizes)
+      h = jnp.tanh(nn.Dense(width, kernel_init=init, dtype=self.dtype)(h))
+    return tuple(as_float32(nn.Dense(n, kernel_init=init, dtype=self.dtype)(h))
+                 for n in self.out_sizes)
 
 
 def architecture(stochastic_layers, latent_dim=None):
@@ -62,19 +70,22 @@ def architecture(stochastic_layers, latent_dim=None):
 
 class IWAEModel(nn.Module):
   """Encoder and decoder stacks; every method takes explicit PRNG keys. `latent_dim` sets the
-  top stochastic layer's units (None: the paper's 50)."""
+  top stochastic layer's units (None: the paper's 50); `dtype` the compute dtype (module
+  docstring)."""
   stochastic_layers: int = 1
   data_dim: int = 784
   latent_dim: int | None = None
+  dtype: Any = None
 
   def setup(self):
     arch = architecture(self.stochastic_layers, self.latent_dim)
+    dtype = self.dtype
     # q(h_l | h_{l-1}) for l = 1..L, with h_0 = x.
-    self.encoders = [MLP(hidden, (z, z)) for hidden, z in arch]
+    self.encoders = [MLP(hidden, (z, z), dtype) for hidden, z in arch]
     # p(h_{l-1} | h_l) for l = L..2 (Gaussian), then p(x | h_1) (Bernoulli logits).
-    self.latent_decoders = [MLP(tuple(reversed(hidden)), (z_below, z_below))
+    self.latent_decoders = [MLP(tuple(reversed(hidden)), (z_below, z_below), dtype)
                             for (_, z_below), (hidden, _) in zip(arch[:-1], arch[1:])][::-1]
-    self.pixel_decoder = MLP(tuple(reversed(arch[0][0])), (self.data_dim,))
+    self.pixel_decoder = MLP(tuple(reversed(arch[0][0])), (self.data_dim,), dtype)
 
   def __call__(self, x_BD, key, num_samples):
     return self.log_weights(x_BD, key, num_samples)

@@ -1,12 +1,36 @@
-"""Layers that XLA on CPU runs much faster than their textbook form, with identical math."""
-from typing import Tuple
+"""Layers that XLA on CPU runs much faster than their textbook form, with identical math; and
+the compute dtype every network takes (`train.compute_dtype`)."""
+from typing import Any, Tuple
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 from jax import lax
 
 _DN = ('NHWC', 'HWIO', 'NHWC')
 CONV_IMPLS = ('xla', 'im2col')  # the forms `conv` can build; model.conv_impl picks one
+# train.compute_dtype: what activations, matrix products and convolutions run in. Parameters,
+# BatchNorm statistics, losses and optimizer updates stay float32 whatever it is.
+COMPUTE_DTYPES = ('float32', 'bfloat16')
+
+
+def compute_dtype(name):
+  """The flax `dtype` of the networks for train.compute_dtype `name`: None for 'float32' (flax's
+  default, the inputs' dtype: exactly the float32 computation of before the option existed),
+  jnp.bfloat16 for 'bfloat16'. Parameters keep flax's param_dtype, float32, either way."""
+  if name not in COMPUTE_DTYPES:
+    raise ValueError(f'compute dtype {name!r}: choose one of {COMPUTE_DTYPES}.')
+  return None if name == 'float32' else jnp.bfloat16
+
+
+def as_float32(tree):
+  """Every floating leaf of `tree` as float32 (float32 leaves are returned as they are): network
+  outputs pass through this before any loss, metric or sample leaves the network."""
+  def cast(x):
+    if jnp.issubdtype(x.dtype, jnp.floating) and x.dtype != jnp.float32:
+      return x.astype(jnp.float32)
+    return x
+  return jax.tree.map(cast, tree)
 
 
 class SubPixelConvTranspose(nn.Module):
@@ -23,10 +47,14 @@ class SubPixelConvTranspose(nn.Module):
   features: int
   kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
   use_bias: bool = True
+  dtype: Any = None  # the compute dtype (None: the input's); the parameters stay float32
 
   @nn.compact
   def __call__(self, x_BHWC):
     kernel = self.param('kernel', self.kernel_init, (4, 4, x_BHWC.shape[-1], self.features))
+    bias = (self.param('bias', nn.initializers.zeros_init(), (self.features,))
+            if self.use_bias else None)
+    x_BHWC, kernel, bias = nn.dtypes.promote_dtype(x_BHWC, kernel, bias, dtype=self.dtype)
     # lax.conv_transpose's 'SAME' padding for k=4, s=2 pads the dilated input by 2 on each side.
     # Phase r: taps k = r+1 (mod 2)... written out: r=0 uses x[q-1], x[q] with taps 0, 2;
     # r=1 uses x[q], x[q+1] with taps 1, 3.
@@ -43,7 +71,7 @@ class SubPixelConvTranspose(nn.Module):
     b, h, _, w, _, c = y.shape
     y = y.reshape(b, 2 * h, 2 * w, c)
     if self.use_bias:
-      y = y + self.param('bias', nn.initializers.zeros_init(), (self.features,))
+      y = y + bias
     return y
 
 
@@ -64,11 +92,15 @@ class Im2colConv(nn.Module):
   strides: Tuple[int, int] = (1, 1)
   kernel_init: nn.initializers.Initializer = nn.linear.default_kernel_init
   use_bias: bool = True
+  dtype: Any = None  # the compute dtype (None: the input's); the parameters stay float32
 
   @nn.compact
   def __call__(self, x_BHWC):
     (kh, kw), (sh, sw), c = self.kernel_size, self.strides, x_BHWC.shape[-1]
     kernel = self.param('kernel', self.kernel_init, (kh, kw, c, self.features))
+    bias = (self.param('bias', nn.initializers.zeros_init(), (self.features,))
+            if self.use_bias else None)
+    x_BHWC, kernel, bias = nn.dtypes.promote_dtype(x_BHWC, kernel, bias, dtype=self.dtype)
     (ph, pw) = lax.padtype_to_pads(x_BHWC.shape[1:3], (kh, kw), (sh, sw), 'SAME')
     x = jnp.pad(x_BHWC, ((0, 0), ph, pw, (0, 0)))
     out_h = (x.shape[1] - kh) // sh + 1
@@ -79,17 +111,19 @@ class Im2colConv(nn.Module):
          for i in range(kh) for j in range(kw)], axis=-1)
     y = patches @ kernel.reshape(kh * kw * c, self.features)
     if self.use_bias:
-      y = y + self.param('bias', nn.initializers.zeros_init(), (self.features,))
+      y = y + bias
     return y
 
 
 def conv(impl, features, kernel_size, strides=(1, 1), kernel_init=nn.linear.default_kernel_init,
-         name=None):
+         name=None, dtype=None):
   """A 'SAME' convolution in the chosen form: 'xla' (nn.Conv) or 'im2col' (Im2colConv); both have
-  the same parameter tree, so a checkpoint made with one loads into the other."""
+  the same parameter tree, so a checkpoint made with one loads into the other. `dtype`: the
+  compute dtype (None: the input's)."""
   if impl == 'im2col':
-    return Im2colConv(features, tuple(kernel_size), tuple(strides), kernel_init, name=name)
+    return Im2colConv(features, tuple(kernel_size), tuple(strides), kernel_init, dtype=dtype,
+                      name=name)
   if impl == 'xla':
     return nn.Conv(features, kernel_size, strides=strides, padding='SAME',
-                   kernel_init=kernel_init, name=name)
+                   kernel_init=kernel_init, dtype=dtype, name=name)
   raise ValueError(f'conv impl {impl!r}: choose one of {CONV_IMPLS}.')
