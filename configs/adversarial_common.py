@@ -51,9 +51,13 @@ def base(dataset):
       # (same math as matrix products; WGAN-GP's gradient penalty runs several times faster on CPU).
       conv_impl='xla'))
   config.optim = config_dict.ConfigDict(dict(g=adam(2e-4, 0.5, 0.999), d=adam(2e-4, 0.5, 0.999)))
+  # compute_dtype: what activations, matrix products and convolutions run in, 'float32' or
+  # 'bfloat16' (parameters, BatchNorm statistics, losses and optimizer updates stay float32).
+  # num_seeds: S > 1 trains seeds seed .. seed + S - 1 as one program; seed_axis: how (auto, vmap
+  # or scan: genjax/experiments/seeds.py).
   config.train = config_dict.ConfigDict(dict(
       batch_size=64, num_steps=10000, log_every=100, eval_every=1000, checkpoint_every=1000,
-      keep_checkpoints=3))
+      keep_checkpoints=3, compute_dtype='float32', num_seeds=1, seed_axis='auto'))
   config.eval = sample_eval.sample_eval_config(dataset)
   return config
 

@@ -41,6 +41,8 @@ def get_config(variant=''):
   config.train.eval_every = 600
   config.train.checkpoint_every = 600
   config.train.keep_checkpoints = 2
+  config.train.num_seeds = 1  # S > 1: seeds trained as one vmapped program
+  config.train.seed_axis = 'auto'
 
   config.eval = config_dict.ConfigDict(dict(batch_size=500))
 

@@ -49,6 +49,12 @@ def get_config(variant=''):
   config.train.eval_every = 30 * STEPS_PER_EPOCH
   config.train.checkpoint_every = STEPS_PER_EPOCH
   config.train.keep_checkpoints = 3
+  # What the hidden layers compute in: 'float32' or 'bfloat16' (parameters, log-probabilities,
+  # the bound and the optimizer stay float32).
+  config.train.compute_dtype = 'float32'
+  # S > 1: seeds seed .. seed + S - 1 trained as one program (genjax/experiments/seeds.py).
+  config.train.num_seeds = 1
+  config.train.seed_axis = 'auto'  # vmap (batched) or scan (each seed bit for bit its own run)
 
   config.eval = config_dict.ConfigDict()
   config.eval.nll_num_samples = 5000

@@ -106,11 +106,17 @@ def _stderr_kept_unless_failed(settle_seconds=1.0):
         os.write(2, capture.read())
 
 
+def step_of(state):
+  """The step of a train state as an int (a run of several vmapped seeds holds one per seed,
+  all equal)."""
+  return int(np.ravel(jax.device_get(state.step))[0])
+
+
 def save(mngr, state):
   payload = _payload(state)
   # Multi-host arrays are not all addressable here: those checkpoints get the finiteness check.
   meta = {DIGEST_KEY: digest(payload)} if jax.process_count() == 1 else {}
-  mngr.save(int(state.step), args=ocp.args.StandardSave(payload), custom_metadata=meta)
+  mngr.save(step_of(state), args=ocp.args.StandardSave(payload), custom_metadata=meta)
 
 
 def _saved_digest(mngr, step):

@@ -16,6 +16,8 @@ ADVERSARIAL_TRAIN_SIZES = {'mnist': 60000, 'cifar10': 50000}  # experiments/adve
 ADVERSARIAL_AUGMENTS = ('none', 'translation', 'diffaugment')  # methods/adversarial.py AUGMENTS
 INFO_AUGMENTS = ('none', 'affine')  # methods/adversarial.py INFO_AUGMENTS
 CONV_IMPLS = ('xla', 'im2col')  # genjax/models/layers.py CONV_IMPLS
+COMPUTE_DTYPES = ('float32', 'bfloat16')  # genjax/models/layers.py COMPUTE_DTYPES
+SEED_AXES = ('auto', 'vmap', 'scan')  # genjax/experiments/seeds.py SEED_AXES
 
 # Fields that may change between a run and its resumption without changing what is computed.
 RESUMABLE_FIELDS = ('train.num_steps', 'train.eval_every', 'train.keep_checkpoints',
@@ -26,7 +28,9 @@ LEGACY_DEFAULTS = {'model.conv_impl': 'xla', 'optim.name': 'adam', 'optim.moment
                    'data.augment': 'none', 'data.augment_max_shift': 2,
                    'method.info_augment': 'none', 'method.info_affine_rotate': 15.0,
                    'method.info_affine_shear': 0.2, 'method.info_affine_scale': 0.1,
-                   'method.info_affine_shift': 2.0, 'method.info_consistency': 0.0}
+                   'method.info_affine_shift': 2.0, 'method.info_consistency': 0.0,
+                   'train.compute_dtype': 'float32', 'train.num_seeds': 1,
+                   'train.seed_axis': 'auto'}
 
 
 def need(ok, message):
@@ -73,6 +77,18 @@ def validate_train_config(config):
   need(config.train.checkpoint_every % config.train.log_every == 0,
        f'train.checkpoint_every={config.train.checkpoint_every} must be a multiple of '
        f'train.log_every={config.train.log_every}, so a resumed run logs the same windows.')
+  num_seeds = config.train.get('num_seeds', LEGACY_DEFAULTS['train.num_seeds'])
+  need(isinstance(num_seeds, int) and not isinstance(num_seeds, bool) and num_seeds >= 1,
+       f'train.num_seeds={num_seeds!r}: give how many seeds to train together (an integer >= 1; '
+       '1 trains config.seed alone).')
+  seed_axis = config.train.get('seed_axis', LEGACY_DEFAULTS['train.seed_axis'])
+  need(seed_axis in SEED_AXES,
+       f'train.seed_axis={seed_axis!r}: choose auto, vmap (seeds batched: fastest on an '
+       'accelerator) or scan (seeds looped: each its own run, to the last bits).')
+  dtype = config.train.get('compute_dtype', LEGACY_DEFAULTS['train.compute_dtype'])
+  need(dtype in COMPUTE_DTYPES,
+       f'train.compute_dtype={dtype!r}: choose float32 or bfloat16 (what activations, matrix '
+       'products and convolutions run in; parameters and losses stay float32).')
 
 
 def flat_dict(d, prefix=''):

@@ -72,7 +72,7 @@ def _eval_config(experiment, nll_num_samples):
 
 def _evaluate_state(experiment, state, nll_num_samples, workdir):
   kwargs = {'nll_num_samples': nll_num_samples} if nll_num_samples else {}
-  result = {'step': int(state.step), **experiment.evaluate(state, **kwargs),
+  result = {'step': checkpoints.step_of(state), **experiment.evaluate(state, **kwargs),
             'eval_config': _eval_config(experiment, nll_num_samples)}
   logging.info('eval at step %d: %s', result['step'],
                ', '.join(f'{k}={v:.4g}' for k, v in result.items() if isinstance(v, float)))
@@ -81,10 +81,19 @@ def _evaluate_state(experiment, state, nll_num_samples, workdir):
 
 
 def _write_tensorboard(workdir, result):
-  """The result's numbers as TensorBoard scalars 'eval/NAME' in WORKDIR/eval/."""
-  from clu import metric_writers
-  scalars = {f'eval/{k}': v for k, v in result.items()
-             if isinstance(v, (int, float)) and not isinstance(v, bool) and k != 'step'}
+  """The result's numbers as TensorBoard scalars 'eval/NAME' in WORKDIR/eval/ (skipped, with
+  metric_logging's one warning, where clu's writers cannot load: eval.json has them all)."""
+  from genjax.metric_logging import clu_metric_writers
+  metric_writers = clu_metric_writers()
+  if metric_writers is None:
+    return
+  def numbers(row, prefix):
+    return {f'{prefix}eval/{k}': v for k, v in row.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ('step', 'seed')}
+
+  scalars = numbers(result, '')
+  for row in result.get('seeds', []):  # a run of several seeds: seed_S/eval/NAME
+    scalars.update(numbers(row, f'seed_{row["seed"]}/'))
   writer = metric_writers.create_default_writer(os.path.join(workdir, 'eval'), asynchronous=False)
   writer.write_scalars(result['step'], scalars)
   writer.flush()

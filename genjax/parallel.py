@@ -28,3 +28,21 @@ def check_batch_size(batch_size, mesh, name='train.batch_size'):
   if batch_size % n:
     raise ConfigError(f'{name}={batch_size} does not split evenly over {n} devices; use a '
                       f'multiple of {n}.')
+
+
+def put_replicated(tree, mesh):
+  """Places every array of `tree` on every device of `mesh`. In a multi-process run the mesh
+  spans other processes' devices, which a local array cannot be moved to: each process then puts
+  its host copy of the same values (every process computed them from the same seed), as
+  jax.device_put allows for host data. PRNG key arrays travel as their key data."""
+  sharding = replicated(mesh)
+  if jax.process_count() == 1:
+    return jax.device_put(tree, sharding)
+
+  def put(x):
+    if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+      impl = jax.random.key_impl(x)
+      return jax.random.wrap_key_data(put(jax.random.key_data(x)), impl=impl)
+    return jax.device_put(np.asarray(jax.device_get(x)), sharding)
+
+  return jax.tree_util.tree_map(put, tree)

@@ -99,11 +99,14 @@ def collect(root):
         row[f'final_{key}'] = None
     row['status'] = ('diverged' if diverged else 'evaluated' if run.eval else 'not evaluated')
     row['step'] = evaluation.get('step')
-    row['train_seconds'] = round(run.train_seconds(), 1)
+    # One seed of S trained together (train.num_seeds): its share of the program's time and cost.
+    share = 1 / run.workdir_seeds
+    row['train_seconds'] = round(run.train_seconds() * share, 1)
     cost_path = os.path.join(run.workdir, 'cost.json')
     if os.path.exists(cost_path):  # written by training since the comparison of methods
       with open(cost_path) as f:
-        row['flops_per_step'] = json.load(f).get('flops_per_step')
+        flops = json.load(f).get('flops_per_step')
+      row['flops_per_step'] = None if flops is None else flops * share
       steps = run.metrics[-1]['step'] if run.metrics else 0
       row['seconds_per_step'] = round(row['train_seconds'] / steps, 4) if steps else None
     row['hardware'] = hardware_label(run)

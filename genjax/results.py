@@ -26,9 +26,13 @@ class Run:
   metrics: list
   eval: dict | None
 
+  seed: int | None = None  # set on one seed of a workdir trained with train.num_seeds > 1
+  workdir_seeds: int = 1  # how many seeds share the workdir (its training time, cost.json)
+
   @property
   def name(self):
-    return os.path.basename(os.path.normpath(self.workdir))
+    base = os.path.basename(os.path.normpath(self.workdir))
+    return base if self.seed is None else f'{base}/seed_{self.seed}'
 
   def curve(self, key):
     """(steps, values) of every logged row that has `key`, e.g. 'test/categorical_accuracy'."""
@@ -96,11 +100,42 @@ def load_run(workdir):
              eval=_read_json(eval_path) if os.path.isfile(eval_path) else None)
 
 
+def num_seeds(run):
+  """How many seeds the run trained as one program (config train.num_seeds; 1 before it)."""
+  return int((run.config.get('train') or {}).get('num_seeds') or 1)
+
+
+def seed_runs(run):
+  """A workdir trained with train.num_seeds = S as S Runs, one per seed, each as a run of that
+  seed alone would read: its config (seed, num_seeds 1), its metrics rows (the `seed` field
+  dropped) and its row of eval.json. A one-seed run is returned as it is, in a list."""
+  if num_seeds(run) == 1:
+    return [run]
+  first = int(run.config.get('seed', 0))
+  evaluation = run.eval or {}
+  rows = {r.get('seed'): r for r in evaluation.get('seeds', [])}
+  shared = {k: v for k, v in evaluation.items() if k not in ('seeds', 'num_seeds')}
+  runs = []
+  for seed in range(first, first + num_seeds(run)):
+    config = json.loads(json.dumps(run.config))
+    config['seed'] = seed
+    config['train']['num_seeds'] = 1
+    metrics = [{k: v for k, v in r.items() if k != 'seed'} for r in run.metrics
+               if r.get('seed') == seed]
+    own = rows.get(seed)
+    runs.append(Run(workdir=run.workdir, config=config, metrics=metrics,
+                    eval=None if own is None else {**shared, **own}, seed=seed,
+                    workdir_seeds=num_seeds(run)))
+  return runs
+
+
 def find_runs(root):
-  """Every workdir under `root` (a directory holding config.json), sorted by path."""
+  """Every workdir under `root` (a directory holding config.json), sorted by path; a workdir of
+  S seeds trained together (train.num_seeds) counts as S runs (seed_runs)."""
   if not os.path.isdir(root):
     raise ResultsError(f'{root} is not a directory.')
-  return [load_run(d) for d, _, files in sorted(os.walk(root)) if 'config.json' in files]
+  return [one for d, _, files in sorted(os.walk(root)) if 'config.json' in files
+          for one in seed_runs(load_run(d))]
 
 
 def read_table(path):

@@ -66,6 +66,10 @@ class Sweep:
   # Published numbers shown beside each setting's: {column: [(setting overrides, value), ...]}.
   references: dict = dataclasses.field(default_factory=dict)
   description: str = ''
+  # Train a setting's seeds as one program (train.num_seeds = len(seeds), genjax/experiments/
+  # seeds.py): one workdir per setting, read back by the report as one run per seed. The seeds
+  # must be consecutive (seed, seed + 1, ...), as num_seeds numbers them.
+  stack_seeds: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +134,13 @@ def load_sweep(path):
   for setting in sweep.settings:
     if 'seed' in setting or 'seed' in sweep.fixed:
       raise ConfigError(f'{path}: seeds are set by Sweep.seeds, not by an override.')
+    if 'train.num_seeds' in setting or 'train.num_seeds' in sweep.fixed:
+      raise ConfigError(f'{path}: train.num_seeds is set by Sweep.stack_seeds, not by an '
+                        'override.')
+  if sweep.stack_seeds and list(sweep.seeds) != list(range(sweep.seeds[0],
+                                                          sweep.seeds[0] + len(sweep.seeds))):
+    raise ConfigError(f'{path}: stack_seeds trains seeds s, s + 1, ... as one run; seeds '
+                      f'{tuple(sweep.seeds)} are not consecutive.')
   return sweep
 
 
@@ -149,12 +160,21 @@ def _short_names(settings):
 
 
 def expand(sweep, root):
-  """One RunSpec per (setting, seed), named by its overrides: ROOT/k=50,name=iwae,seed=0."""
+  """One RunSpec per (setting, seed), named by its overrides: ROOT/k=50,name=iwae,seed=0; with
+  stack_seeds, one per setting: ROOT/k=50,name=iwae,seeds=0-2."""
   short = _short_names([_overrides_of(s) for s in sweep.settings])
   runs = []
   for full_setting in sweep.settings:
     setting = _overrides_of(full_setting)
     label = ','.join(f'{short[k]}={_flag_value(v)}' for k, v in setting.items())
+    if sweep.stack_seeds:  # one run of all the seeds
+      first, count = sweep.seeds[0], len(sweep.seeds)
+      seeds = f'seeds={first}-{first + count - 1}'
+      name = f'{label},{seeds}' if label else seeds
+      overrides = {**sweep.fixed, **setting, 'seed': first, 'train.num_seeds': count}
+      runs.append(RunSpec(name=name, workdir=os.path.join(root, name), setting=setting,
+                          seed=first, overrides=overrides, config=full_setting.get('config', '')))
+      continue
     for seed in sweep.seeds:
       name = f'{label},seed={seed}' if label else f'seed={seed}'
       overrides = {**sweep.fixed, **setting, 'seed': seed}

@@ -4,6 +4,7 @@ Everything that changes from step to step is a pure function of (config.seed, st
 its binarization and the model's noise. With the train state restored from the latest checkpoint,
 a resumed run therefore repeats an uninterrupted one exactly.
 """
+import contextlib
 import errno
 import json
 import os
@@ -21,17 +22,41 @@ from genjax.errors import GenjaxError, TrainingDiverged, WorkdirError
 from genjax.metric_logging import Progress, Writers
 
 
+def _host_window(window):
+  """[(step, {name: device scalar or [S] vector})] -> (steps, names, float64 [W, names, S]).
+
+  Everything is copied to the host first and reduced with numpy: eager jnp ops on arrays
+  replicated over several CPU devices start multi-device programs of their own, which can
+  interleave with a running train step's all-reduce (see _serialize_steps)."""
+  names = sorted(window[0][1])
+  host = jax.device_get([[m[n] for n in names] for _, m in window])
+  values = np.asarray(host, np.float64)
+  if values.ndim == 2:  # one seed
+    values = values[..., None]
+  return [s for s, _ in window], names, values
+
+
 def _first_bad(window):
-  """(step, name, value) of the first non-finite metric in [(step, {name: device scalar})]."""
+  """(step, name, value, seed index) of the first non-finite metric in the window, or None."""
   if not window:
     return None
-  names = sorted(window[0][1])
-  values = np.asarray(jax.device_get(jnp.stack([jnp.stack([m[n] for n in names])
-                                                for _, m in window])))
-  bad_rows, bad_cols = np.nonzero(~np.isfinite(values))
-  if not bad_rows.size:
+  steps, names, values = _host_window(window)
+  bad = np.argwhere(~np.isfinite(values))
+  if not len(bad):
     return None
-  return window[bad_rows[0]][0], names[bad_cols[0]], values[bad_rows[0], bad_cols[0]]
+  row, col, seed = bad[0]
+  return steps[row], names[col], values[row, col, seed], int(seed)
+
+
+def _serialize_steps():
+  """Whether to wait for each step before dispatching the next: on CPU with several devices in
+  this process. XLA:CPU runs each device's share of a program on a thread pool the size of the
+  machine's cores and an all-reduce blocks its thread until every device arrives; with several
+  programs in flight (async dispatch) and more devices than cores, the threads can all be taken
+  by shares waiting for a share that never gets one (`Expected 4 threads to join the
+  rendezvous, but only 3 ... arrived`, an abort after 40 s). One program at a time cannot
+  deadlock; accelerators run a device's work on its own streams and keep async dispatch."""
+  return jax.default_backend() == 'cpu' and jax.local_device_count() > 1
 
 
 def hardware():
@@ -84,16 +109,21 @@ def record_cost(workdir, compiled_step):
     json.dump(cost, f, indent=2)
 
 
-def _write_failed(workdir, mngr, step, error):
-  """A failed write (full disk, lost permissions) as one WorkdirError naming the last intact
-  checkpoint."""
+def _last_checkpoint(mngr, what):
+  """'<what> is step N in DIR', or that there is none, as the manager finds it on disk now."""
   try:
     mngr.reload()
     last = mngr.latest_step()
-  except Exception:  # noqa: BLE001 -- the failure we report matters more
+  except Exception:  # noqa: BLE001 -- the failure being reported matters more
     last = None
-  where = (f'the last intact checkpoint is step {last} in {mngr.directory}' if last is not None
-           else 'no checkpoint was written')
+  return (f'{what} is step {last} in {mngr.directory}' if last is not None
+          else 'no checkpoint was written')
+
+
+def _write_failed(workdir, mngr, step, error):
+  """A failed write (full disk, lost permissions) as one WorkdirError naming the last intact
+  checkpoint."""
+  where = _last_checkpoint(mngr, 'the last intact checkpoint')
   cause = getattr(error, 'strerror', None) or str(error).splitlines()[0][:200]
   return WorkdirError(f'Writing to {workdir} failed at step {step} ({cause}); training stopped and '
                       f'{where}. Free space or fix the directory, then rerun the same command to '
@@ -121,52 +151,115 @@ def train_and_evaluate(config, workdir):
   Order: every check that needs no data first (config values, the workdir, its lock, a changed
   config), then the data, then the checkpoint; config.json, hardware.json and the logs are written
   only once the restored state is known good, so a refused or failed start changes nothing.
+
+  In a multi-process run (jax.distributed, launch/train.py --num_processes) every process runs
+  this on the same shared workdir: all of them build the same global state and save and restore
+  checkpoints together, as Orbax expects; process 0 alone holds the workdir's lock and writes
+  config.json, the logs, figures and quick evaluations.
   """
   validate_config(config)
   mesh = parallel.data_mesh()
   parallel.check_batch_size(config.train.batch_size, mesh)
-  with workdir_lib.exclusive(workdir):
+  lead = jax.process_index() == 0
+  with workdir_lib.exclusive(workdir) if lead else contextlib.nullcontext():
     if os.path.exists(os.path.join(workdir, 'config.json')):
       check_resumable(config, workdir)  # a changed config is refused before any data is loaded
     experiment = experiments.for_config(config, mesh)
     mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
-    state = checkpoints.restore_latest(mngr, experiment.init_state(), quarantine=True)
-    position = {'step': int(state.step)}
+    state = checkpoints.restore_latest(mngr, experiment.init_state(), quarantine=lead)
+    position = {'step': checkpoints.step_of(state)}
     try:
-      write_config(config, workdir)
-      record_hardware(workdir)
+      if lead:
+        write_config(config, workdir)
+        record_hardware(workdir)
       return _train(config, workdir, experiment, mngr, state, mesh, position)
     except Exception as e:  # noqa: BLE001 -- only write failures are translated
-      if isinstance(e, GenjaxError) or not _is_write_failure(e):
+      if isinstance(e, GenjaxError):
+        raise
+      if jax.process_count() > 1 and _is_peer_failure(e):
+        raise _peer_failed(workdir, mngr, position['step'], e) from None
+      if not _is_write_failure(e):
         raise
       raise _write_failed(workdir, mngr, position['step'], e) from None
 
 
+def _is_peer_failure(error):
+  """Whether an exception of a multi-process run comes from losing another process (a closed
+  collective connection, the coordination service's report of a dead task)."""
+  text = str(error)
+  return any(t in text for t in ('Gloo', 'gloo', 'Connection closed', 'Connection reset',
+                                 'coordination', 'heartbeat', 'DEADLINE_EXCEEDED', 'UNAVAILABLE',
+                                 'barrier', 'Barrier', 'peer'))
+
+
+def _peer_failed(workdir, mngr, step, error):
+  where = _last_checkpoint(mngr, 'the last checkpoint')
+  cause = ' '.join(str(error).split())[:160]
+  return GenjaxError(
+      f'process {jax.process_index()} of {jax.process_count()} lost another process of this run '
+      f'near step {step} ({cause}); {where}. Rerun all {jax.process_count()} processes with the '
+      'same command to resume from it.')
+
+
+class _NoWriters:
+  """What a process other than 0 writes: nothing."""
+
+  def write_scalars(self, step, scalars):
+    pass
+
+  def write_hparams(self, hparams):
+    pass
+
+  def close(self):
+    pass
+
+
+def _local_copy(state):
+  """In a multi-process run, `state` (replicated over every process's devices) as arrays on this
+  process's first device, for the evaluations and figures process 0 makes alone."""
+  if jax.process_count() == 1:
+    return state
+  return jax.device_put(jax.device_get(state), jax.local_devices()[0])
+
+
 def _train(config, workdir, experiment, mngr, state, mesh, position):
   """The loop; position['step'] follows the last finished step (for error messages)."""
-  state = jax.device_put(state, parallel.replicated(mesh))
-  start = int(state.step)
+  lead = jax.process_index() == 0
+  state = parallel.put_replicated(state, mesh)
+  seeds = getattr(experiment, 'seeds', None)  # a SeedStack: metrics carry a leading seed axis
+  start = position['step']
   num_steps = config.train.num_steps
-  writers = Writers(workdir, resume_step=start)
+  writers = Writers(workdir, resume_step=start) if lead else _NoWriters()
   if start == 0:
     writers.write_hparams({k: v if isinstance(v, (int, float, str, bool)) else str(v)
                            for k, v in flat_dict(config.to_dict()).items()})
   else:
     logging.info('Resuming from the checkpoint at step %d in %s.', start, workdir)
     logged = os.path.join(workdir, 'metrics.jsonl')
-    if hasattr(experiment, 'resume_history') and os.path.exists(logged):
+    if lead and hasattr(experiment, 'resume_history') and os.path.exists(logged):
       experiment.resume_history(results.read_metrics(logged))  # evaluations before the resume
 
   train_key = experiment.keys['train']
   train_step = jax.jit(experiment.train_step, donate_argnums=0)
   if start < num_steps:  # compiled once, here, so that XLA's cost analysis can be recorded
     train_step = train_step.lower(state, experiment.batch(start), train_key).compile()
-    record_cost(workdir, train_step)
+    if lead:
+      record_cost(workdir, train_step)
+  serialize = _serialize_steps()
   progress = Progress(start, num_steps)
   window = []
 
+  def write_rows(step, per_seed, extra=None):
+    """One metrics row, or one per seed (with its `seed`) for a SeedStack."""
+    if seeds is None:
+      writers.write_scalars(step, {**per_seed[0], **(extra or {})})
+    else:
+      for seed, scalars in zip(seeds, per_seed):
+        writers.write_scalars(step, {**scalars, **(extra or {}), 'seed': seed})
+
   def flush():
-    """Pulls the window's metrics to the host; stops on a non-finite value before any save."""
+    """Pulls the window's metrics to the host; stops on a non-finite value before any save.
+    Returns one dict of window means per seed."""
     bad = _first_bad(window)
     if bad:
       mngr.wait_until_finished()
@@ -174,21 +267,28 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
       last = mngr.latest_step()
       where = (f'the last good checkpoint is step {last} in {mngr.directory}' if last is not None
                else 'no checkpoint was written')
-      with open(os.path.join(workdir, 'diverged.json'), 'w') as f:
-        json.dump({'step': int(bad[0]), 'metric': bad[1], 'value': float(bad[2]),
-                   'last_checkpoint': last}, f)
+      which = f' (seed {seeds[bad[3]]})' if seeds is not None else ''
+      if lead:
+        with open(os.path.join(workdir, 'diverged.json'), 'w') as f:
+          json.dump({'step': int(bad[0]), 'metric': bad[1], 'value': float(bad[2]),
+                     'last_checkpoint': last,
+                     **({'seed': seeds[bad[3]]} if seeds is not None else {})}, f)
       raise TrainingDiverged(
-          f'{bad[1]} became {bad[2]} at step {bad[0]}; training stopped and {where} (left '
+          f'{bad[1]} became {bad[2]} at step {bad[0]}{which}; training stopped and {where} (left '
           'intact). Lower the learning rate or check the data, then rerun the same command to '
           'resume from that checkpoint.')
-    scalars = {k: float(np.mean(jax.device_get(jnp.stack([m[k] for _, m in window]))))
-               for k in window[0][1]} if window else {}
+    if not window:
+      return [{}]
+    _, names, values = _host_window(window)
     window.clear()
-    return scalars
+    means = values.mean(axis=0)  # [names, S]
+    return [{n: float(means[j, i]) for j, n in enumerate(names)} for i in range(means.shape[1])]
 
   t_start = time.monotonic()
   for step in range(start, num_steps):
     state, metrics = train_step(state, experiment.batch(step), train_key)
+    if serialize:
+      jax.block_until_ready(state)
     done = position['step'] = step + 1
     window.append((done, metrics))
     if step == start:  # compiled and running: say so at once (console only)
@@ -197,20 +297,24 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
                    done, num_steps, time.monotonic() - t_start)
     is_last = done == num_steps
     if done % config.train.log_every == 0 or is_last:
-      scalars = flush()
+      per_seed = flush()
       speed = progress.update(done)
-      scalars['epoch'] = done / experiment.steps_per_epoch
-      writers.write_scalars(done, {**scalars, **speed})
+      for scalars in per_seed:
+        scalars['epoch'] = done / experiment.steps_per_epoch
+      write_rows(done, per_seed, speed)
       logging.info('step %d/%d  %s  %.1f steps/s  ETA %.0f s', done, num_steps,
-                   '  '.join(f'{k} {v:.4g}' for k, v in sorted(scalars.items()) if k != 'epoch'),
+                   '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())
+                             if k != 'epoch'),
                    speed['steps_per_sec'], speed['eta_seconds'])
-    if done % config.train.eval_every == 0 or is_last:
+    if lead and (done % config.train.eval_every == 0 or is_last):
       t0 = time.monotonic()
-      scalars = experiment.quick_eval(state, done)
-      writers.write_scalars(done, scalars)
-      experiment.save_figures(state, done, workdir)
+      local = _local_copy(state)
+      scalars = experiment.quick_eval(local, done)
+      per_seed = scalars if seeds is not None else [scalars]
+      write_rows(done, per_seed)
+      experiment.save_figures(local, done, workdir)
       logging.info('step %d  %s  (%.1f s)', done,
-                   '  '.join(f'{k} {v:.4g}' for k, v in sorted(scalars.items())),
+                   '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())),
                    time.monotonic() - t0)
     if done % config.train.checkpoint_every == 0 or is_last:
       flush()

@@ -127,3 +127,15 @@ def _remove_if_untouched(workdir):
     if any(not (root == workdir and f == LOCK_NAME) for f in files):
       return
   shutil.rmtree(workdir, ignore_errors=True)
+
+
+def default_workdir(config_arg, cwd=None):
+  """The workdir a run gets without --workdir: runs/NAME under the current directory, NAME the
+  config file's stem and its variant (`configs/wgan_cifar.py` -> runs/wgan_cifar,
+  `configs/iwae_mnist.py:smoke` -> runs/iwae_mnist_smoke). launch/evaluate.py --run_config
+  finds it by the same rule."""
+  path, _, variant = str(config_arg).partition(':')
+  name = os.path.splitext(os.path.basename(path))[0]
+  if variant:
+    name += '_' + ''.join(c if c.isalnum() or c in '-_.' else '_' for c in variant)
+  return os.path.join(cwd or os.getcwd(), 'runs', name)

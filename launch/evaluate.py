@@ -40,6 +40,9 @@ except (AttributeError, KeyError) as e:  # a field of config.eval it lacks, or a
     common.print_unknown_override(e)
   raise SystemExit(2) from None
 flags.DEFINE_string('workdir', None, 'A workdir written by launch/train.py.')
+flags.DEFINE_string('run_config', None, 'Instead of --workdir: the --config the run was trained '
+                    'with without --workdir (configs/NAME.py[:variant]); evaluates runs/NAME '
+                    'under the current directory, the default workdir of launch/train.py.')
 flags.DEFINE_bool('all_checkpoints', False, 'Evaluate every checkpoint, not only the latest.')
 flags.DEFINE_bool('watch', False, 'Evaluate checkpoints as a running training writes them, until '
                   'its last step.')
@@ -60,12 +63,17 @@ def main(argv):
   from genjax.errors import ConfigError
   common.hide_accelerators_from_tensorflow()
   overrides = {k: v for k, v in FLAGS.config.eval.items() if v is not None}
+  if FLAGS.run_config and not FLAGS.workdir:
+    from genjax import workdir
+    FLAGS.workdir = workdir.default_workdir(FLAGS.run_config)
+    print(f'workdir: {FLAGS.workdir}', flush=True)
   if FLAGS.images:
     result = evaluate.evaluate_images(FLAGS.images, FLAGS.source_dir, FLAGS.out,
                                       dataset=FLAGS.dataset, eval_overrides=overrides)
     print(json.dumps(result, indent=2))
   elif not FLAGS.workdir:
-    raise ConfigError('Give --workdir=DIR (a training run) or --images=PATH.')
+    raise ConfigError('Give --workdir=DIR (a training run), --run_config=configs/NAME.py (a run '
+                      'trained without --workdir) or --images=PATH.')
   elif FLAGS.watch:
     evaluate.watch(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides,
                    FLAGS.poll_seconds, FLAGS.timeout_seconds)

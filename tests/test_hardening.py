@@ -492,3 +492,25 @@ def test_a_training_whose_launcher_is_killed_stops_and_frees_the_workdir(tmp_pat
     except Exception:  # noqa: BLE001 -- still held: the orphan has not stopped yet
       assert time.monotonic() < deadline, 'the orphaned training kept the workdir'
       time.sleep(0.5)
+
+
+def test_default_workdir_is_named_after_the_config_and_its_variant(tmp_path):
+  from genjax import workdir
+  assert workdir.default_workdir('configs/wgan_cifar.py', cwd=str(tmp_path)) == str(
+      tmp_path / 'runs' / 'wgan_cifar')
+  assert workdir.default_workdir('/x/y/configs/iwae_mnist.py:smoke', cwd='/w') == (
+      '/w/runs/iwae_mnist_smoke')
+  assert workdir.default_workdir('configs/a.py:b/c d', cwd='/w') == '/w/runs/a_b_c_d'
+
+
+def test_multi_process_flags_are_all_or_none():
+  from genjax import distributed
+  from genjax.errors import ConfigError
+  assert not distributed.requested(False, None, None, None)
+  assert distributed.requested(True, None, None, None)
+  assert distributed.requested(False, '127.0.0.1:1234', 2, 1)
+  for bad, words in [(('h:1', 2, None), 'needs all three'), ((None, 2, 0), 'needs all three'),
+                     (('h:1', 2, 2), 'must lie in'), (('h:1', 2, -1), 'must lie in'),
+                     (('host', 2, 0), 'HOST:PORT')]:
+    with pytest.raises(ConfigError, match=words):
+      distributed.requested(False, *bad)

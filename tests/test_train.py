@@ -164,3 +164,29 @@ def test_damaged_checkpoints_are_one_clear_error(straight_run, tmp_path):
   assert len(errors) == 1 and 'No intact checkpoint' in errors[0], result.stderr[-2000:]
   assert 'step 300:' in errors[0] and 'Traceback' not in result.stderr
   assert not os.path.exists(os.path.join(workdir, 'eval.json'))
+
+
+def test_without_workdir_the_run_goes_to_runs_name_under_the_current_directory(
+    tmp_path, mnist_dir, tfds_dir, mnist_arrays):
+  """The design's command as written, from another directory: launch/train.py without --workdir
+  trains into ./runs/NAME (printed), and launch/evaluate.py --run_config finds it there."""
+  del mnist_arrays
+  config = os.path.join(REPO, 'configs', 'iwae_mnist.py') + ':smoke'
+  common = [f'--config.data.source_dir={mnist_dir}', f'--config.data.tfds_data_dir={tfds_dir}']
+  trained = subprocess.run(
+      [sys.executable, os.path.join(REPO, 'launch', 'train.py'), f'--config={config}', *common,
+       '--config.train.num_steps=4', '--config.train.checkpoint_every=4',
+       '--config.train.eval_every=4', '--config.train.log_every=2', '--nofigures'],
+      cwd=tmp_path, capture_output=True, text=True, timeout=600)
+  assert trained.returncode == 0, trained.stderr[-2000:]
+  expected = os.path.join(str(tmp_path), 'runs', 'iwae_mnist_smoke')
+  assert f'workdir: {expected}' in trained.stdout
+  assert os.path.isfile(os.path.join(expected, 'config.json'))
+  assert [r['step'] for r in rows(expected) if 'loss' in r] == [2, 4]
+  evaluated = subprocess.run(
+      [sys.executable, os.path.join(REPO, 'launch', 'evaluate.py'), f'--run_config={config}',
+       '--config.eval.metrics=nll', '--nll_num_samples=10'],
+      cwd=tmp_path, capture_output=True, text=True, timeout=600)
+  assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+  with open(os.path.join(expected, 'eval.json')) as f:
+    assert json.load(f)['step'] == 4

@@ -8,6 +8,9 @@ genjax/train.py. Each one offers:
   quick_eval(state, step)       scalars cheap enough to log during training
   save_figures(state, step, workdir)
   evaluate(state)               the full evaluation written to eval.json by genjax/evaluate.py
+
+A SeedStack (train.num_seeds > 1) offers the same, with `num_seeds`, `seeds`, quick_eval
+returning one dict per seed and evaluate one row per seed.
 """
 from genjax.errors import ConfigError
 
@@ -22,6 +25,15 @@ def validate(config):
 
 
 def for_config(config, mesh=None, load_train=True):
+  """The experiment of `config`; with train.num_seeds = S > 1, the S seeds stacked for one
+  vmapped program (genjax/experiments/seeds.py)."""
+  from genjax.experiments import seeds
+  if seeds.num_seeds(config) > 1:
+    return seeds.SeedStack(config, _single, mesh, load_train)
+  return _single(config, mesh, load_train)
+
+
+def _single(config, mesh=None, load_train=True):
   name = config.method.name
   if name in LIKELIHOOD_METHODS:
     from genjax.experiments.likelihood import LikelihoodExperiment
