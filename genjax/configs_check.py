@@ -74,9 +74,14 @@ def validate_train_config(config):
   for name in ('num_steps', 'batch_size', 'log_every', 'eval_every', 'checkpoint_every'):
     value = config.train[name]
     need(isinstance(value, int) and value > 0, f'train.{name}={value!r} must be a positive integer.')
-  need(config.train.checkpoint_every % config.train.log_every == 0,
+  # A resume starts at a checkpoint; it must also start a logging window, so that the resumed
+  # run logs the same window means. Checkpoints only at the last step (a budget of a few steps)
+  # cannot be resumed mid-window.
+  need(config.train.checkpoint_every % config.train.log_every == 0
+       or config.train.checkpoint_every >= config.train.num_steps,
        f'train.checkpoint_every={config.train.checkpoint_every} must be a multiple of '
-       f'train.log_every={config.train.log_every}, so a resumed run logs the same windows.')
+       f'train.log_every={config.train.log_every} (or at least train.num_steps), so a resumed '
+       'run logs the same windows.')
   num_seeds = config.train.get('num_seeds', LEGACY_DEFAULTS['train.num_seeds'])
   need(isinstance(num_seeds, int) and not isinstance(num_seeds, bool) and num_seeds >= 1,
        f'train.num_seeds={num_seeds!r}: give how many seeds to train together (an integer >= 1; '

@@ -198,3 +198,14 @@ def supervised():
   """Whether this process is the child of run_supervised."""
   import os
   return os.environ.get('GENJAX_SUPERVISED') == '1'
+
+
+def rerun_alone():
+  """Runs this launcher's command again without its multi-process flags, as one process; returns
+  its exit status."""
+  import subprocess
+  import sys
+  multi = ('--distributed', '--coordinator_address', '--num_processes', '--process_id')
+  argv = [a for a in sys.argv if not a.startswith(multi)]
+  status = subprocess.run([sys.executable, *argv], check=False).returncode
+  return status if status >= 0 else 128 - status

@@ -100,13 +100,13 @@ def collect(root):
     row['status'] = ('diverged' if diverged else 'evaluated' if run.eval else 'not evaluated')
     row['step'] = evaluation.get('step')
     # One seed of S trained together (train.num_seeds): its share of the program's time and cost.
-    share = 1 / run.workdir_seeds
+    share = 1 if run.workdir_seeds == 1 else 1 / run.workdir_seeds
     row['train_seconds'] = round(run.train_seconds() * share, 1)
     cost_path = os.path.join(run.workdir, 'cost.json')
     if os.path.exists(cost_path):  # written by training since the comparison of methods
       with open(cost_path) as f:
         flops = json.load(f).get('flops_per_step')
-      row['flops_per_step'] = None if flops is None else flops * share
+      row['flops_per_step'] = flops if flops is None or share == 1 else flops * share
       steps = run.metrics[-1]['step'] if run.metrics else 0
       row['seconds_per_step'] = round(row['train_seconds'] / steps, 4) if steps else None
     row['hardware'] = hardware_label(run)

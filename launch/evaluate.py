@@ -9,6 +9,11 @@ and TensorBoard scalars in DIR/eval/.
   --images=PATH       score images from outside genjax (.npz/.npy/PNG folder) against the test
                       split of --dataset (mnist: MNIST classifier space; cifar10: Inception, with
                       --config.eval.inception_weights=FILE); --out=FILE.json
+
+Multi-process (the same command on every host of a pod slice or cluster, with train.py's
+--distributed or --coordinator_address/--num_processes/--process_id): process 0 evaluates, on its
+own devices, and alone writes; the others join the run and leave (one model's evaluation fits
+one host, and a workdir gets one writer).
 """
 import common  # sets up the environment before jax and tf load
 from absl import flags
@@ -52,6 +57,11 @@ flags.DEFINE_string('images', None, 'Score these images instead of a workdir.')
 flags.DEFINE_enum('dataset', 'mnist', ['mnist', 'cifar10'], 'With --images: the real images.')
 flags.DEFINE_string('out', None, 'With --images: where to write the JSON.')
 flags.DEFINE_integer('nll_num_samples', None, 'Importance samples for the NLL (default: config).')
+flags.DEFINE_bool('distributed', False, 'Part of a multi-process job whose settings the platform '
+                  'provides: process 0 evaluates, the others leave.')
+flags.DEFINE_string('coordinator_address', None, 'Multi-process: HOST:PORT of process 0.')
+flags.DEFINE_integer('num_processes', None, 'Multi-process: how many processes.')
+flags.DEFINE_integer('process_id', None, 'Multi-process: this process; all but 0 leave.')
 flags.DEFINE_string('source_dir', None, 'Data source directory (default: the run config\'s).')
 
 
@@ -59,6 +69,21 @@ def main(argv):
   del argv
   import json
 
+  from genjax import distributed
+  if distributed.requested(FLAGS.distributed, FLAGS.coordinator_address, FLAGS.num_processes,
+                           FLAGS.process_id):
+    index = FLAGS.process_id
+    if index is None:  # the platform knows: join, read it, leave
+      distributed.initialize()
+      import jax
+      index, count = jax.process_index(), jax.process_count()
+      jax.distributed.shutdown()
+      if index == 0:  # evaluate in a fresh one-process interpreter, as a plain command would
+        raise SystemExit(distributed.rerun_alone())
+    if index != 0:
+      print(f'process {index}: the evaluation is process 0\'s (one host, one writer).',
+            flush=True)
+      return
   from genjax import evaluate
   from genjax.errors import ConfigError
   common.hide_accelerators_from_tensorflow()

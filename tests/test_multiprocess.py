@@ -182,3 +182,22 @@ def test_an_incomplete_set_of_flags_is_one_error_line(tmp_path, mnist_dir):
   assert result.returncode == 2
   assert result.stderr.strip().splitlines()[-1].startswith('error: a multi-process run needs all')
   assert 'Traceback' not in result.stderr
+
+
+def test_evaluate_in_a_multi_process_job_writes_once(tmp_path, iwae_runs, mnist_dir):
+  """The same evaluate command on every process: process 0 evaluates and writes, the others
+  leave at once."""
+  import shutil
+  workdir = str(tmp_path / 'run')
+  shutil.copytree(iwae_runs['two_processes'], workdir,
+                  ignore=shutil.ignore_patterns('eval.json', 'evals', 'eval'))
+  port = free_port()
+  cmd = lambda i: [sys.executable, os.path.join(REPO, 'launch', 'evaluate.py'),
+                   f'--workdir={workdir}', f'--source_dir={mnist_dir}',
+                   f'--coordinator_address=127.0.0.1:{port}', '--num_processes=2',
+                   f'--process_id={i}']
+  procs = [subprocess.Popen(cmd(i), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+           for i in (0, 1)]
+  outs = finish(procs)
+  assert "process 1: the evaluation is process 0's" in outs[1]
+  assert eval_numbers(workdir) == eval_numbers(iwae_runs['two_processes'])

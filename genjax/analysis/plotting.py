@@ -55,21 +55,24 @@ def plot(workdirs, names, out=None, step=None, fmt='png', source_dir=None):
 
 
 def end_of_training_figures(workdir):
-  """The cheap figures that apply to a finished run, into WORKDIR/figures. A figure that cannot
-  be drawn is a warning, never a failed training."""
+  """The cheap figures that apply to a finished run, into WORKDIR/figures (a run of several
+  seeds, train.num_seeds: each seed's into WORKDIR/seed_S/figures). A figure that cannot be drawn
+  is a warning, never a failed training."""
   from genjax.errors import GenjaxError
   try:
-    restored = restore.restore(workdir)
-    names = [n for n in figures.CHEAP if figures.applies(n, restored)]
-    run = results.load_run(workdir)
-    if not any('test/classes_covered' in r for r in run.metrics):
-      names = [n for n in names if n != 'mode_collapse']
-    out = os.path.join(workdir, 'figures')
-    for name in names:
-      function = figures.FIGURES[name]
-      fig, numbers = function([run]) if name in figures.MULTI_RUN else function(restored)
-      save(fig, numbers, out, name)
-    logging.info('Figures %s in %s (launch/plot.py --workdir=%s --figure=all draws the rest).',
-                 ', '.join(names), out, workdir)
+    held = restore.seeds_of(workdir)
+    for seed in held:
+      restored = restore.restore(workdir, seed=seed)
+      names = [n for n in figures.CHEAP if figures.applies(n, restored)]
+      run = restored.run
+      if not any('test/classes_covered' in r for r in run.metrics):
+        names = [n for n in names if n != 'mode_collapse']
+      out = os.path.join(workdir, *([f'seed_{seed}'] if len(held) > 1 else []), 'figures')
+      for name in names:
+        function = figures.FIGURES[name]
+        fig, numbers = function([run]) if name in figures.MULTI_RUN else function(restored)
+        save(fig, numbers, out, name)
+      logging.info('Figures %s in %s (launch/plot.py --workdir=%s --figure=all draws the rest).',
+                   ', '.join(names), out, workdir)
   except (GenjaxError, ValueError, OSError) as e:
     logging.warning('The end-of-training figures were not drawn: %s', e)

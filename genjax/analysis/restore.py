@@ -10,6 +10,7 @@ import numpy as np
 from genjax import checkpoints, experiments, results
 from genjax.errors import CheckpointError
 from genjax.evaluate import load_run_config
+from genjax.experiments import seeds
 from genjax.methods import adversarial
 from genjax.models.iwae_mlp import architecture
 
@@ -31,6 +32,8 @@ class Restored:
   experiment: object
   state: object
   step: int
+  stack: object = None  # a run of several seeds (train.num_seeds): its SeedStack
+  index: int = 0  # and which of its seeds this is
 
   @property
   def config(self):
@@ -47,7 +50,11 @@ class Restored:
   def at(self, step):
     """The same run at another checkpoint (the experiment is reused)."""
     mngr = checkpoints.manager(self.workdir)
-    state = checkpoints.restore_step(mngr, self.experiment.init_state(), step)
+    if self.stack is not None:
+      state = seeds.member(checkpoints.restore_step(mngr, self.stack.init_state(), step),
+                           self.index)
+    else:
+      state = checkpoints.restore_step(mngr, self.experiment.init_state(), step)
     return dataclasses.replace(self, state=state, step=int(step))
 
   # --- the model as a map from latents to images -----------------------------------------
@@ -97,8 +104,15 @@ class Restored:
     return np.asarray(self.experiment.generated_images(self.state, index, num))
 
 
-def restore(workdir, step=None, source_dir=None):
-  """The run in `workdir` at checkpoint `step` (default: the latest)."""
+def seeds_of(workdir):
+  """The seeds a workdir holds: [config.seed], or the S seeds of a train.num_seeds run."""
+  config = load_run_config(workdir)
+  return [config.seed + i for i in range(seeds.num_seeds(config))]
+
+
+def restore(workdir, step=None, source_dir=None, seed=None):
+  """The run in `workdir` at checkpoint `step` (default: the latest); in a workdir of several
+  seeds trained together (train.num_seeds), the run of `seed` (default: the first)."""
   run = results.load_run(workdir)
   steps = checkpoint_steps(workdir)
   if not steps:
@@ -112,4 +126,13 @@ def restore(workdir, step=None, source_dir=None):
   experiment = experiments.for_config(config, load_train=False)
   mngr = checkpoints.manager(workdir)
   state = checkpoints.restore_step(mngr, experiment.init_state(), step)
-  return Restored(workdir=workdir, run=run, experiment=experiment, state=state, step=step)
+  held = [config.seed + i for i in range(seeds.num_seeds(config))]
+  seed = held[0] if seed is None else int(seed)
+  if seed not in held:
+    raise CheckpointError(f'{workdir} holds seed(s) {held}, not seed {seed}.')
+  if len(held) == 1:
+    return Restored(workdir=workdir, run=run, experiment=experiment, state=state, step=step)
+  index = held.index(seed)
+  return Restored(workdir=workdir, run=results.seed_runs(run)[index],
+                  experiment=experiment.members[index], state=seeds.member(state, index),
+                  step=step, stack=experiment, index=index)
