@@ -76,8 +76,10 @@ def prepare(config):
 def main(argv):
   del argv
   import jax
+
+  from genjax import train
   out = {'device': jax.devices()[0].device_kind, 'backend': jax.default_backend(),
-         'jax': jax.__version__, 'machine': platform.machine(), 'cpu_count': os.cpu_count(),
+         'hardware': train.hardware(), 'jax': jax.__version__, 'machine': platform.machine(), 'cpu_count': os.cpu_count(),
          'steps': FLAGS.steps, 'repeats': FLAGS.repeats,
          'timing': 'each repeat times every variant of a config in turn (round robin), so that '
                    'a change of the machine\'s load falls on all of them; medians reported',
@@ -103,10 +105,10 @@ def main(argv):
       print(f'{name}: {axis} S={s}: {stacked:.2f} steps/s, {s * stacked / one:.2f}x the runs/s '
             'of separate runs', flush=True)
     out['configs'][name] = entry
-  if FLAGS.out:
-    os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
-    with open(FLAGS.out, 'w') as f:
-      json.dump(out, f, indent=2)
+    if FLAGS.out:  # after each config, so that a long benchmark cut short keeps what it measured
+      os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
+      with open(FLAGS.out, 'w') as f:
+        json.dump(out, f, indent=2)
 
 
 if __name__ == '__main__':
