@@ -1,0 +1,80 @@
+"""results/ablations/infogan/summarize.py: the committed paper runs and a sweep's variants in one
+table, success rates and means checked against numpy."""
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_summarize():
+  path = os.path.join(ROOT, 'results', 'ablations', 'infogan', 'summarize.py')
+  spec = importlib.util.spec_from_file_location('infogan_summarize', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def make_sweep(root, accuracies):
+  runs = []
+  for (augment, consistency), values in accuracies.items():
+    for seed, acc in enumerate(values):
+      name = f'aug={augment},c={consistency},seed={seed}'
+      d = os.path.join(root, name)
+      os.makedirs(d)
+      with open(os.path.join(d, 'config.json'), 'w') as f:
+        json.dump({'seed': seed, 'method': {'info_augment': augment,
+                                            'info_consistency': consistency}}, f)
+      with open(os.path.join(d, 'metrics.jsonl'), 'w') as f:
+        f.write(json.dumps({'step': 6000, 'steps_per_sec': 3.0}) + '\n')
+      with open(os.path.join(d, 'eval.json'), 'w') as f:
+        json.dump({'step': 6000, 'categorical_accuracy': acc, 'classes_covered': 10}, f)
+      runs.append({'name': name, 'seed': seed, 'setting': {'method.info_augment': augment,
+                                                           'method.info_consistency': consistency}})
+  with open(os.path.join(root, 'sweep.json'), 'w') as f:
+    json.dump({'swept_keys': ['method.info_augment', 'method.info_consistency'],
+               'columns': {'method.info_augment': 'info_augment',
+                           'method.info_consistency': 'info_consistency'},
+               'metrics': ['categorical_accuracy', 'classes_covered'], 'runs': runs}, f)
+
+
+def test_paper_runs_and_variants_in_one_summary(tmp_path):
+  summarize = load_summarize()
+  accuracies = {('affine', 0.0): [0.96, 0.97, 0.81], ('affine', 1.0): [0.955, 0.95, 0.949, 0.99]}
+  root = str(tmp_path / 'runs')
+  make_sweep(root, accuracies)
+  rows = summarize.paper_rows() + summarize.sweep_rows(root)
+  summary = {s['variant']: s for s in summarize.summarize(rows)}
+  assert set(summary) == {'paper', 'affine', 'affine_consistency'}
+  # The committed config's runs: 9 CPU seeds + 3 H200 seeds with lambda_cont 0.1 (README).
+  paper = [r['categorical_accuracy'] for r in rows if r['variant'] == 'paper']
+  assert summary['paper']['n_seeds'] == len(paper) == 12
+  assert summary['paper']['runs_at_target'] == sum(a >= 0.95 for a in paper)
+  for (augment, consistency), values in accuracies.items():
+    s = summary[summarize.variant_name(augment, consistency)]
+    assert s['n_seeds'] == len(values)
+    assert s['runs_at_target'] == sum(v >= 0.95 for v in values)
+    assert s['categorical_accuracy_mean'] == pytest.approx(np.mean(values))
+    assert s['categorical_accuracy_std'] == pytest.approx(np.std(values, ddof=1))
+    assert s['categorical_accuracy_min'] == min(values)
+  assert summary['affine_consistency']['success_rate'] == 0.75
+  table = summarize.table(list(summary.values()))
+  assert '| affine_consistency | 4 | 3 | 75% |' in table
+
+
+def test_the_committed_tables_regenerate(tmp_path, monkeypatch):
+  summarize = load_summarize()
+  here = os.path.join(ROOT, 'results', 'ablations', 'infogan')
+  monkeypatch.setattr('sys.argv', ['summarize.py', '--root', os.path.join(here, 'copied_runs'),
+                                   '--out', str(tmp_path)])
+  summarize.main()
+  for name in ('results.csv', 'summary.csv'):
+    with open(os.path.join(here, name)) as f, open(tmp_path / name) as g:
+      assert f.read() == g.read(), f'infogan/{name} differs from what summarize.py writes'
+  rows = summarize.paper_rows() + (summarize.sweep_rows(os.path.join(here, 'copied_runs'))
+                                   if os.path.isdir(os.path.join(here, 'copied_runs')) else [])
+  with open(os.path.join(here, 'README.md')) as f:
+    assert summarize.table(summarize.summarize(rows)) in f.read()
