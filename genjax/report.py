@@ -279,6 +279,51 @@ def _plot_against_x(plt, path, rows, summary, setting_columns, metrics, spec):
   plt.close(fig)
 
 
+def cost_rows(rows, setting_columns):
+  """Per run: its setting, seed, training compute (XLA's FLOPs per step x the steps it trained)
+  and train_seconds: the x axes of the quality-against-cost figure."""
+  out = []
+  for r in rows:
+    flops, steps = r.get('flops_per_step'), r.get('step')
+    out.append({**{c: r[c] for c in setting_columns}, 'seed': r['seed'],
+                'train_flops': flops * steps if _is_number(flops) and _is_number(steps) else None,
+                'train_seconds': r.get('train_seconds')})
+  return out
+
+
+def plot_cost_quality(path, rows, summary, setting_columns, metrics, label_column):
+  """Each metric against training compute (FLOPs) and wall-clock seconds, one point per run
+  (log x), the mean over seeds of each setting as a labelled cross with ±1 std in y."""
+  import matplotlib.pyplot as plt
+  costs = cost_rows(rows, setting_columns)
+  fig, axes = plt.subplots(len(metrics), 2, figsize=(11, 3.9 * len(metrics)), squeeze=False)
+  for row_axes, m in zip(axes, metrics):
+    for ax, x in zip(row_axes, ('train_flops', 'train_seconds')):
+      for i, s in enumerate(summary):
+        members = [(c[x], r[m]) for c, r in zip(costs, rows)
+                   if all(r[k] == s[k] for k in setting_columns)
+                   and _is_number(c[x]) and _is_number(r.get(m))]
+        if not members:
+          continue
+        xs, ys = np.array(members, np.float64).T
+        color = f'C{i % 10}'
+        ax.plot(xs, ys, '.', color=color, alpha=0.5)
+        ax.errorbar([xs.mean()], [ys.mean()], yerr=[ys.std(ddof=1) if len(ys) > 1 else 0.0],
+                    fmt='x', color=color, capsize=3, ms=8)
+        ax.annotate(str(s[label_column]), (xs.mean(), ys.mean()), textcoords='offset points',
+                    xytext=(5, 4), fontsize=8, color=color)
+      ax.set_xscale('log')
+      ax.set_xlabel({'train_flops': 'training compute (FLOPs: per step x steps)',
+                     'train_seconds': 'training wall-clock (s)'}[x])
+      ax.set_ylabel(m)
+      ax.grid(alpha=0.3, which='both')
+  fig.suptitle('quality against cost: dots are runs, crosses the mean over seeds (±1 std)',
+               fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
 def copy_runs(root, dest):
   """The small files of each run under root (config, metrics, eval, hardware, divergence; no
   checkpoints) and the sweep manifest, into dest: what a committed report is regenerated from."""
@@ -388,6 +433,16 @@ def write_report(root, out):
   spec['hue'] = [names.get(h, h) for h in ([hue] if isinstance(hue, str) else hue)]
   plot_summary(path, rows, summary, setting_columns, metric_columns, spec)
   written.append(path)
+  cost = [m for m in spec.get('cost') or [] if m in metric_columns]
+  if cost:  # quality against cost: the figure, and its x values per run
+    label = spec.get('label') or setting_columns[0]
+    path = os.path.join(out, 'cost_quality.png')
+    plot_cost_quality(path, rows, summary, setting_columns, cost, label)
+    written.append(path)
+    path = os.path.join(out, 'cost.csv')
+    _write_csv(path, cost_rows(rows, setting_columns),
+               setting_columns + ['seed', 'train_flops', 'train_seconds'])
+    written.append(path)
   curves = (_manifest(root) or {}).get('curves') or []
   if curves:
     path = os.path.join(out, 'curves.png')

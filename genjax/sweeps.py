@@ -59,7 +59,9 @@ class Sweep:
   curves: tuple = ()  # metrics.jsonl keys the report plots over training, with seed bands
   eval_overrides: dict = dataclasses.field(default_factory=dict)  # launch/evaluate.py --config.eval.*
   # How summary.png draws the metrics: {'x': swept key (numeric), 'hue': swept key(s), 'logx': bool,
-  # 'metrics': the columns to draw (default: the first four)}; empty: one point per setting.
+  # 'metrics': the columns to draw (default: the first four), 'cost': metrics also drawn against
+  # training FLOPs and seconds (cost_quality.png, cost.csv), 'label': the column naming each
+  # setting there}; empty: one point per setting.
   plot: dict = dataclasses.field(default_factory=dict)
   # Columns computed per run as the difference of two metrics: {'gap': ('nll', 'train_nll')}.
   differences: dict = dataclasses.field(default_factory=dict)

@@ -167,3 +167,40 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
   assert '| iwae | 50 | 96.00 ± 1.00 | 50.00 ± 0.00 | 46.00 ± 1.00 | 5 ± 0 | 84.78 | 3 |' in open(
       os.path.join(copy, 'table.md')).read()
   assert os.path.getsize(os.path.join(copy, 'summary.png')) > 5_000
+
+
+def test_quality_against_cost_uses_each_runs_flops_and_steps(tmp_path):
+  root = str(tmp_path / 'root')
+  flops = {'gan': 3.0e8, 'vae': 2.0e6}  # per step, as XLA's cost analysis writes cost.json
+  steps = {'gan': 400, 'vae': 20000}
+  runs = []
+  for method in flops:
+    for seed in (0, 1, 2):
+      name = f'method.name={method},seed={seed}'
+      make_run(root, name, {'seed': seed, 'method': {'name': method}},
+               {'step': steps[method], 'fid': 30.0 + seed + (method == 'vae') * 20},
+               [{'step': steps[method], 'steps_per_sec': 4.0}])
+      with open(os.path.join(root, name, 'cost.json'), 'w') as f:
+        json.dump({'flops_per_step': flops[method]}, f)
+      runs.append({'name': name, 'setting': {'method.name': method}, 'seed': seed})
+  with open(os.path.join(root, 'sweep.json'), 'w') as f:
+    json.dump({'swept_keys': ['method.name'], 'columns': {'method.name': 'method'},
+               'metrics': ['fid'], 'plot': {'cost': ['fid', 'not_a_metric'], 'label': 'method'},
+               'runs': runs}, f)
+  out = str(tmp_path / 'out')
+  written = report.write_report(root, out)
+  assert os.path.join(out, 'cost_quality.png') in written
+  assert os.path.getsize(os.path.join(out, 'cost_quality.png')) > 5_000
+  cost = read_csv(os.path.join(out, 'cost.csv'))
+  assert len(cost) == 6
+  for r in cost:
+    assert float(r['train_flops']) == pytest.approx(flops[r['method']] * steps[r['method']])
+    assert float(r['train_seconds']) == pytest.approx(steps[r['method']] / 4.0)
+
+
+def test_no_cost_figure_unless_the_sweep_asks(sweep_root, tmp_path):
+  root, _ = sweep_root
+  out = str(tmp_path / 'out')
+  report.write_report(root, out)
+  assert not os.path.exists(os.path.join(out, 'cost_quality.png'))
+  assert not os.path.exists(os.path.join(out, 'cost.csv'))

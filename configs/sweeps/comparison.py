@@ -54,5 +54,7 @@ def get_sweep():
                'recall_mnist_classifier', 'coverage_mnist_classifier', 'classes_covered',
                'class_entropy', 'nll'),
       eval_overrides=_gan.EVAL,
-      plot={'metrics': _gan.PLOT_METRICS},
+      plot={'metrics': _gan.PLOT_METRICS, 'label': 'method',
+            'cost': ['fid_mnist_classifier', 'precision_mnist_classifier',
+                     'recall_mnist_classifier']},
       description='seven methods at ~4 min of CPU training each')
