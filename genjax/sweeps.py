@@ -223,25 +223,34 @@ def _checkpoint_steps(workdir):
   return sorted(int(d) for d in os.listdir(directory) if d.isdigit())
 
 
+def _evaluated(workdir, step, eval_overrides):
+  """Whether WORKDIR/eval.json scores `step` with the sweep's evaluation settings."""
+  try:
+    with open(os.path.join(workdir, 'eval.json')) as f:
+      result = json.load(f)
+  except (OSError, ValueError):
+    return False
+  settings = result.get('eval_config') or {}
+  return result.get('step') == step and all(
+      settings.get(k) == v for k, v in eval_overrides.items())
+
+
 def run_state(spec, num_steps, eval_overrides):
   """'new', 'partial' (resume), 'trained' (evaluate), 'done', or 'diverged' (training stopped
-  at a non-finite loss; rerunning would repeat it, so it counts as a finished result)."""
+  at a non-finite loss; rerunning would repeat it, so it counts as a finished result).
+  A run evaluated at its last step whose checkpoints are gone (launch/report.py --copy_runs
+  keeps the small files only) is 'done': copying such runs into a sweep root on another machine
+  lets the sweep go on with the others."""
   if os.path.exists(os.path.join(spec.workdir, 'diverged.json')):
     return 'diverged'
   steps = _checkpoint_steps(spec.workdir)
   if not steps:
+    if _evaluated(spec.workdir, num_steps, eval_overrides):
+      return 'done'
     return 'new' if not os.path.exists(os.path.join(spec.workdir, 'config.json')) else 'partial'
   if steps[-1] < num_steps:
     return 'partial'
-  try:
-    with open(os.path.join(spec.workdir, 'eval.json')) as f:
-      result = json.load(f)
-  except (OSError, ValueError):
-    return 'trained'
-  settings = result.get('eval_config') or {}
-  current = result.get('step') == steps[-1] and all(
-      settings.get(k) == v for k, v in eval_overrides.items())
-  return 'done' if current else 'trained'
+  return 'done' if _evaluated(spec.workdir, steps[-1], eval_overrides) else 'trained'
 
 
 def describe(sweep_path, sweep, runs, states):

@@ -98,6 +98,19 @@ def test_run_state_follows_what_is_on_disk(tmp_path):
   assert sweeps.run_state(spec, 200, {}) == 'diverged'
 
 
+def test_a_copied_run_evaluated_at_its_last_step_is_done_without_checkpoints(tmp_path):
+  """launch/report.py --copy_runs keeps a run's small files: copied into a sweep root on a
+  fresh machine, the finished runs count as done and only the others are trained."""
+  spec = sweeps.RunSpec(name='r', workdir=str(tmp_path / 'r'), setting={}, seed=0, overrides={})
+  os.makedirs(tmp_path / 'r')
+  (tmp_path / 'r' / 'config.json').write_text('{}')
+  (tmp_path / 'r' / 'eval.json').write_text(json.dumps(
+      {'step': 100, 'eval_config': {'num_samples': 5000}}))
+  assert sweeps.run_state(spec, 100, {'num_samples': 5000}) == 'done'
+  assert sweeps.run_state(spec, 100, {'num_samples': 1000}) == 'partial'  # other eval settings
+  assert sweeps.run_state(spec, 200, {'num_samples': 5000}) == 'partial'  # more steps asked for
+
+
 def test_a_setting_may_name_its_own_config_file(tmp_path):
   """The comparison of methods: each setting trains from its method's config; the file is
   neither an override, a column nor part of the run's name."""
