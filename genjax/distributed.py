@@ -40,7 +40,8 @@ def same_arithmetic_on_cpu_devices():
   time, which changes the order of a sum with the load of the machine and with how the devices
   are split over processes. Measured (IWAE smoke, 100 steps, metrics every step): 1 process on 4
   devices against 2 processes on 2 devices first differed at step 9 (6e-5 in the ELBO) and the
-  difference grew with training; with this flag all 101 rows are bit for bit the same. The
+  difference grew with training; with this flag all 101 rows are bit for bit the same on that
+  machine (an Intel Xeon; on an AMD EPYC a last-bit difference remains, 1e-5 after 40 steps). The
   devices themselves still run in parallel. Call before JAX's backends start."""
   import os
   flag = '--xla_cpu_multi_thread_eigen=false'
@@ -107,8 +108,9 @@ def use_gloo_for_local_cpu_devices():
 
   Why: XLA's in-process CPU all-reduce adds the devices' partial sums in another order than
   gloo's, and training amplifies the last-bit difference (an IWAE's windowed ELBO differs by
-  percents after 100 steps). With gloo in both, a run on 4 devices gives bit for bit the same
-  numbers as 2 processes of 2 devices (with same_arithmetic_on_cpu_devices, which initialize
+  percents after 100 steps). With gloo in both, a run on 4 devices gives the same numbers as 2
+  processes of 2 devices, bit for bit on an Intel Xeon, within 1e-4 on an AMD EPYC (with
+  same_arithmetic_on_cpu_devices, which initialize
   sets; tests/test_multiprocess.py): results do not depend on
   how the devices are split over processes. Does nothing with one device or on accelerators
   (the collectives setting is read by the CPU backend only)."""

@@ -1,7 +1,7 @@
 """Multi-process training on localhost (jax.distributed, gloo collectives on CPU) through the real
-launcher: 2 processes of 2 fake devices give the numbers of 1 process on 4 devices (bit for bit
-for the IWAE, within 1e-5 for a GAN with BatchNorm) and of 1 process on 1 device within float
-tolerance; one
+launcher: 2 processes of 2 fake devices give the numbers of 1 process on 4 devices (within 1e-4
+relative for the IWAE, bit for bit on the machine where this was written; within 1e-5 for a GAN
+with BatchNorm) and of 1 process on 1 device within float tolerance; one
 process writes the logs; 4 and 8 devices run the whole loop (train, evaluate, checkpoint) without
 the all-reduce deadlock; a kill -9 of one process stops the other with one clear error in
 seconds, and rerunning resumes to the uninterrupted run's numbers."""
@@ -94,8 +94,18 @@ def iwae_runs(tmp_path_factory, mnist_dir, tfds_dir, mnist_arrays):
 def test_two_processes_equal_one_process_on_four_devices(iwae_runs):
   two, four = rows(iwae_runs['two_processes']), rows(iwae_runs['four_devices'])
   assert [r['step'] for r in two] == [10, 20, 30, 40, 40]  # one writer: no row twice
-  assert two == four  # bit for bit: gloo all-reduces and one Eigen thread per device in both
-  assert eval_numbers(iwae_runs['two_processes']) == eval_numbers(iwae_runs['four_devices'])
+  # gloo all-reduces and one Eigen thread per device in both: bit for bit on the Intel Xeon this
+  # was written on (101 rows of 100 steps); on an AMD EPYC the runs part in the last bits from
+  # step 10 on (1e-5 relative in the test ELBO after 40 steps). The issue asks float tolerance;
+  # 1e-4 is ten times tighter than one device against four (below).
+  assert [r.keys() for r in two] == [r.keys() for r in four]
+  for a, b in zip(two, four):
+    for k, v in b.items():
+      assert a[k] == pytest.approx(v, rel=1e-4), (a['step'], k)
+  evals = eval_numbers(iwae_runs['two_processes']), eval_numbers(iwae_runs['four_devices'])
+  assert evals[0].keys() == evals[1].keys()
+  for k, v in evals[1].items():
+    assert evals[0][k] == pytest.approx(v, rel=1e-4), k
   # process 1 wrote nothing of its own and said where process 0 evaluates
   assert 'process 1 of 2' in iwae_runs['outputs'][1]
   names = set(os.listdir(iwae_runs['two_processes']))
