@@ -267,9 +267,16 @@ def features(params, images, batch_size=200, logits=False, progress=None):
     raise CheckpointError('These Inception weights have no fc layer, hence no logits: convert '
                           "pytorch-fid's pt_inception-2015-12-05 .pth (launch/convert_inception.py "
                           '--pth=...) for the Inception Score.')
-  params = jax.device_put(params)  # once, not with every batch
+  devices = jax.local_devices()
+  # Several local devices (GPUs, or CPU devices of one thread each, which on a CPU beats one
+  # device with XLA's threads: results/benchmarks/inception_cpu.json): each batch is split over
+  # them. The features are the same whatever the split: each image's are computed alone.
+  mesh = jax.sharding.Mesh(np.asarray(devices), ('data',))
+  params = jax.device_put(params, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+  sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec('data'))
   n = len(images)
   batch_size = max(1, min(batch_size, n))
+  batch_size = -(-batch_size // len(devices)) * len(devices)  # a multiple of the devices
   outputs, pending = [], None
 
   def collect(result, count):
@@ -284,7 +291,7 @@ def features(params, images, batch_size=200, logits=False, progress=None):
     if count < batch_size:
       padding = np.zeros((batch_size - count,) + batch.shape[1:], batch.dtype)
       batch = np.concatenate([batch, padding])
-    result = batch_features(params, batch)  # dispatched asynchronously
+    result = batch_features(params, jax.device_put(batch, sharding))  # dispatched asynchronously
     if pending:
       collect(*pending)
     pending = (result, count)

