@@ -140,7 +140,7 @@ def test_evaluation_and_results_read_a_stacked_run_as_runs(separate, stacked, mn
   assert 'nll' in numbers
   assert {k: mine[k] for k in numbers} == {k: own[k] for k in numbers}
   # genjax.results: one Run per seed, each read as the run of that seed alone would be
-  runs = results.find_runs(os.path.dirname(workdir))
+  runs = results.find_runs(workdir)  # not its parent: pytest's base folder holds other tests' runs
   ours = [r for r in runs if r.workdir == workdir]
   assert [r.seed for r in ours] == [3, 4] and [r.config['seed'] for r in ours] == [3, 4]
   assert all(r.workdir_seeds == 2 and r.config['train']['num_seeds'] == 1 for r in ours)
