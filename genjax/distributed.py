@@ -33,21 +33,32 @@ def requested(distributed, coordinator_address, num_processes, process_id):
   return bool(distributed)
 
 
-def same_arithmetic_on_cpu_devices():
-  """XLA_FLAGS for a CPU run on several devices: each device's share computed by one thread.
+def same_arithmetic_on_cpu_devices(num_processes=1):
+  """Settings for a CPU run on several devices that make its arithmetic independent of how the
+  devices are split over processes. Call before JAX's backends start.
 
-  Eigen's multi-threaded matrix products split their work by the number of threads free at the
-  time, which changes the order of a sum with the load of the machine and with how the devices
-  are split over processes. Measured (IWAE smoke, 100 steps, metrics every step): 1 process on 4
-  devices against 2 processes on 2 devices first differed at step 9 (6e-5 in the ELBO) and the
-  difference grew with training; with this flag all 101 rows are bit for bit the same on that
-  machine (an Intel Xeon; on an AMD EPYC a last-bit difference remains, 1e-5 after 40 steps). The
-  devices themselves still run in parallel. Call before JAX's backends start."""
+  Two things otherwise depend on the split:
+  - Eigen's multi-threaded matrix products divide their work by the number of threads free at
+    the time: XLA_FLAGS gets --xla_cpu_multi_thread_eigen=false (one thread per device's share;
+    the devices still run in parallel). Measured on an Intel Xeon (IWAE smoke, 100 steps): 1
+    process on 4 devices against 2 processes on 2 first differed at step 9, bit for bit the same
+    with the flag.
+  - XLA:CPU sizes its thread pool from the environment's NPROC (else the core count) but never
+    below the process's device count, and some of its matrix products split their columns by the
+    pool's size, so the last columns are summed by another kernel. Measured on an AMD EPYC (2
+    cores): 1 process on 4 devices (pool 4) against 2 processes on 2 (pool 2) differ in 9 of the
+    first layer's 156,800 weights after one step (columns 198-199 of 200) and by 2% in the ELBO
+    after 100 steps; with NPROC the same in both, every parameter is bit for bit the same. NPROC
+    is set to max(cores, devices of all processes) unless the environment already sets it.
+  """
   import os
   flag = '--xla_cpu_multi_thread_eigen=false'
   current = os.environ.get('XLA_FLAGS', '')
   if flag not in current:
     os.environ['XLA_FLAGS'] = f'{current} {flag}'.strip()
+  if 'NPROC' not in os.environ:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    os.environ['NPROC'] = str(max(cores or 1, (num_processes or 1) * requested_cpu_devices()))
 
 
 def initialize(coordinator_address=None, num_processes=None, process_id=None,
@@ -63,7 +74,7 @@ def initialize(coordinator_address=None, num_processes=None, process_id=None,
   if jax.config.jax_platforms in (None, '', 'cpu') or str(jax.config.jax_platforms).startswith('cpu'):
     # Only the CPU backend reads this; setting it costs nothing where a GPU or TPU is used.
     jax.config.update('jax_cpu_collectives_implementation', 'gloo')
-    same_arithmetic_on_cpu_devices()
+    same_arithmetic_on_cpu_devices(num_processes)
   kwargs = {}
   if coordinator_address is not None:
     kwargs = dict(coordinator_address=coordinator_address, num_processes=num_processes,
@@ -109,8 +120,7 @@ def use_gloo_for_local_cpu_devices():
   Why: XLA's in-process CPU all-reduce adds the devices' partial sums in another order than
   gloo's, and training amplifies the last-bit difference (an IWAE's windowed ELBO differs by
   percents after 100 steps). With gloo in both, a run on 4 devices gives the same numbers as 2
-  processes of 2 devices, bit for bit on an Intel Xeon, within 1e-4 on an AMD EPYC (with
-  same_arithmetic_on_cpu_devices, which initialize
+  processes of 2 devices, bit for bit (with same_arithmetic_on_cpu_devices, which initialize
   sets; tests/test_multiprocess.py): results do not depend on
   how the devices are split over processes. Does nothing with one device or on accelerators
   (the collectives setting is read by the CPU backend only)."""
