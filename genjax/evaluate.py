@@ -30,6 +30,59 @@ def load_run_config(workdir):
     return config_dict.ConfigDict(json.load(f))
 
 
+def uses_inception(workdir=None, dataset=None, eval_overrides=None):
+  """Whether an evaluation computes Inception features: a workdir's config.eval.features (after
+  the overrides; by default Inception for every dataset but MNIST), or --images of `dataset`."""
+  features = (eval_overrides or {}).get('features')
+  if features is None and workdir:
+    path = os.path.join(workdir, 'config.json')
+    if not os.path.exists(path):
+      return False  # evaluate() says what is wrong
+    with open(path) as f:
+      config = json.load(f)
+    features = (config.get('eval') or {}).get('features')
+    dataset = (config.get('data') or {}).get('name', dataset)
+  if features is None:
+    return dataset != 'mnist'
+  return 'inception' in str(features).split(',')
+
+
+def cpu_devices(requested, inception):
+  """How many CPU devices an evaluation starts with (call before JAX's backends start).
+
+  Inception features on a CPU run faster split over one-thread devices, one per core, than on
+  XLA's one multi-threaded device (results/benchmarks/inception_cpu.json, 2-core AMD EPYC: 1.19x
+  against 0.85x the TorchScript reference's images/s; the features equal one device's,
+  tests/metrics/test_inception.py). `requested` (--cpu_devices) None: that layout when the
+  evaluation computes Inception features and XLA_FLAGS sets no device count, else XLA's default
+  (1). Other work (sampling, an NLL) then runs on one device of one thread. Only the CPU backend
+  reads these settings; on a GPU or TPU the features split over its devices anyway."""
+  import re
+  flags_count = re.findall(r'--xla_force_host_platform_device_count=(\d+)',
+                           os.environ.get('XLA_FLAGS', ''))
+  if requested is not None:
+    if requested < 1:
+      raise ConfigError(f'--cpu_devices={requested} must be at least 1 (1: XLA\'s one '
+                        'multi-threaded CPU device).')
+    if flags_count and int(flags_count[-1]) != requested:
+      raise ConfigError(f'--cpu_devices={requested} contradicts XLA_FLAGS\' '
+                        f'--xla_force_host_platform_device_count={flags_count[-1]}: give one.')
+    count = requested
+  elif flags_count or not inception:
+    return int(flags_count[-1]) if flags_count else 1
+  else:
+    count = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    count = count or 1
+  if count > 1:
+    import jax
+    jax.config.update('jax_num_cpu_devices', count)
+    flag = '--xla_cpu_multi_thread_eigen=false'
+    current = os.environ.get('XLA_FLAGS', '')
+    if flag not in current:
+      os.environ['XLA_FLAGS'] = f'{current} {flag}'.strip()
+  return count
+
+
 def _experiment_and_manager(workdir, source_dir=None, load_train=False, eval_overrides=None):
   config = load_run_config(workdir)
   if source_dir:

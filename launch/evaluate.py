@@ -63,6 +63,9 @@ flags.DEFINE_string('coordinator_address', None, 'Multi-process: HOST:PORT of pr
 flags.DEFINE_integer('num_processes', None, 'Multi-process: how many processes.')
 flags.DEFINE_integer('process_id', None, 'Multi-process: this process; all but 0 leave.')
 flags.DEFINE_string('source_dir', None, 'Data source directory (default: the run config\'s).')
+flags.DEFINE_integer('cpu_devices', None, 'On CPU: split Inception feature batches over this many '
+                     'one-thread devices (default: one per core when the evaluation computes '
+                     'Inception features, 1.36x faster on 2 cores; 1: XLA\'s one device).')
 
 
 def main(argv):
@@ -86,12 +89,18 @@ def main(argv):
       return
   from genjax import evaluate
   from genjax.errors import ConfigError
-  common.hide_accelerators_from_tensorflow()
   overrides = {k: v for k, v in FLAGS.config.eval.items() if v is not None}
   if FLAGS.run_config and not FLAGS.workdir:
     from genjax import workdir
     FLAGS.workdir = workdir.default_workdir(FLAGS.run_config)
     print(f'workdir: {FLAGS.workdir}', flush=True)
+  inception = evaluate.uses_inception(FLAGS.workdir, FLAGS.dataset if FLAGS.images else None,
+                                      overrides)
+  devices = evaluate.cpu_devices(FLAGS.cpu_devices, inception)
+  if devices > 1 and inception:
+    print(f'on CPU: Inception features split over {devices} one-thread devices '
+          '(--cpu_devices=1: one device)', flush=True)
+  common.hide_accelerators_from_tensorflow()
   if FLAGS.images:
     result = evaluate.evaluate_images(FLAGS.images, FLAGS.source_dir, FLAGS.out,
                                       dataset=FLAGS.dataset, eval_overrides=overrides)

@@ -143,6 +143,18 @@ def test_inception_metrics_inside_the_job_on_cifar(tmp_path, cifar_dir, tfds_dir
     assert np.isfinite(result[f'{key}_inception']), key
   assert 1 <= result['inception_score'] and result['reference'].startswith('cifar10 test split')
   assert 'mnist_classifier' not in json.dumps(result['feature_networks'])
+  # The launcher splits the features over one-thread CPU devices (one per core): same numbers.
+  out = subprocess.run(
+      [sys.executable, 'launch/evaluate.py', f'--workdir={workdir}', '--cpu_devices=2'] +
+      [f'--config.eval.{k}={v}' for k, v in {**small, 'inception_weights': weights}.items()],
+      cwd=REPO, capture_output=True, text=True, timeout=1200)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert 'split over 2 one-thread devices' in out.stdout
+  with open(os.path.join(workdir, 'eval.json')) as f:
+    launched = json.load(f)
+  for key in ('fid', 'kid', 'precision', 'recall', 'density', 'coverage'):
+    assert launched[f'{key}_inception'] == pytest.approx(result[f'{key}_inception'], rel=1e-3,
+                                                         abs=1e-4), key
   # Outside images (--images --dataset=cifar10): real test images score closer than noise.
   from genjax.data import load_split
   real = load_split('cifar10', 'train', cifar_dir, tfds_dir)[0][:24]
