@@ -178,7 +178,7 @@ class AdversarialExperiment:
       self._batches = on_device.EpochBatches(x, config.train.batch_size, self.keys['data'],
                                              parallel.batch_sharding(self.mesh),
                                              dynamic_binarization=False)
-    self.train_step = adversarial.make_train_step(self.spec)
+    self.train_step = adversarial.make_train_step(self.spec, self.mesh)
     self.grid_latents, _ = adversarial.sample_latents(
         self.spec, jax.random.fold_in(self.keys['eval'], 0), 64)
 
