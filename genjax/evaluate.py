@@ -73,13 +73,8 @@ def cpu_devices(requested, inception):
   else:
     count = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
     count = count or 1
-  if count > 1:
-    import jax
-    jax.config.update('jax_num_cpu_devices', count)
-    flag = '--xla_cpu_multi_thread_eigen=false'
-    current = os.environ.get('XLA_FLAGS', '')
-    if flag not in current:
-      os.environ['XLA_FLAGS'] = f'{current} {flag}'.strip()
+  from genjax import parallel
+  parallel.use_cpu_devices(count)
   return count
 
 

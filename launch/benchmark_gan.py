@@ -42,6 +42,9 @@ flags.DEFINE_integer('repeats', 3, 'Timings per measurement; the median is repor
 flags.DEFINE_list('torch_threads', None, 'Torch thread counts to try, the best kept; '
                   'default: 1 and the CPU count.')
 flags.DEFINE_string('out', None, 'Where to write the JSON results.')
+flags.DEFINE_integer('cpu_devices', 1, 'genjax on this many one-thread CPU devices, the batch '
+                     'split over them (data parallel, as launch/train.py does on several devices); '
+                     '1: XLA\'s one multi-threaded device.')
 flags.DEFINE_list('conv_impls', [], "Time genjax under each of these model.conv_impl values "
                   "(xla, im2col), reported as NAME@IMPL; default: each config's own.")
 
@@ -432,17 +435,27 @@ def make_torch_step(spec, g, d, g_opt, d_opt):
 def genjax_side(spec, image_shape, batch, steps, repeats):
   import jax
 
+  from jax.sharding import NamedSharding, PartitionSpec as P
+
+  from genjax import parallel
   from genjax.methods import adversarial
-  state = adversarial.init_state(spec, jax.random.key(0), image_shape)
+  mesh = parallel.data_mesh(jax.local_devices())
+  parallel.check_batch_size(batch, mesh, '--batch')
+  state = parallel.put_replicated(adversarial.init_state(spec, jax.random.key(0), image_shape),
+                                  mesh)
   real = jax.random.uniform(jax.random.key(1), (spec.n_critic, batch) + tuple(image_shape),
                             minval=-1.0, maxval=1.0)
-  step_fn = jax.jit(adversarial.make_train_step(spec), donate_argnums=0)
+  real = jax.device_put(real, NamedSharding(mesh, P(None, 'data')))
+  step_fn = jax.jit(adversarial.make_train_step(spec, mesh), donate_argnums=0)
   key = jax.random.key(2)
   box = {'state': state}
+  serialize = mesh.devices.size > 1  # as genjax/train.py on several CPU devices
 
   def run(n):
     for _ in range(n):
       box['state'], _ = step_fn(box['state'], real, key)
+      if serialize:
+        jax.block_until_ready(box['state'])
     jax.block_until_ready(box['state'])
 
   t0 = time.perf_counter()
@@ -504,6 +517,8 @@ def benchmark(name, thread_counts, conv_impl=None):
 
 def main(argv):
   del argv
+  from genjax import parallel
+  parallel.use_cpu_devices(FLAGS.cpu_devices)  # before JAX's backend starts
   import jax
   unknown = set(FLAGS.configs) - set(CONFIGS)
   if unknown:
@@ -532,6 +547,8 @@ def main(argv):
           'batch_override': FLAGS.batch, 'cpus': os.cpu_count(),
           'machine': platform.processor() or platform.machine(),
           'jax': jax.__version__, 'jax_platform': jax.devices()[0].platform,
+          'genjax_cpu_devices': jax.local_device_count(),
+          'xla_flags': os.environ.get('XLA_FLAGS', ''),
           'torch': torch.__version__, 'torch_threads_tried': thread_counts,
           'ratio': 'torch s/step / genjax s/step; > 1 means genjax is faster'},
       'configs': results,
