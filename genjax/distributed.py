@@ -52,13 +52,12 @@ def same_arithmetic_on_cpu_devices(num_processes=1):
     is set to max(cores, devices of all processes) unless the environment already sets it.
   """
   import os
-  flag = '--xla_cpu_multi_thread_eigen=false'
-  current = os.environ.get('XLA_FLAGS', '')
-  if flag not in current:
-    os.environ['XLA_FLAGS'] = f'{current} {flag}'.strip()
+
+  from genjax import parallel
+  parallel.one_thread_per_cpu_device()
   if 'NPROC' not in os.environ:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    os.environ['NPROC'] = str(max(cores or 1, (num_processes or 1) * requested_cpu_devices()))
+    os.environ['NPROC'] = str(max(parallel.cpu_cores(),
+                                  (num_processes or 1) * requested_cpu_devices()))
 
 
 def initialize(coordinator_address=None, num_processes=None, process_id=None,

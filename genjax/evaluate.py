@@ -57,23 +57,20 @@ def cpu_devices(requested, inception):
   evaluation computes Inception features and XLA_FLAGS sets no device count, else XLA's default
   (1). Other work (sampling, an NLL) then runs on one device of one thread. Only the CPU backend
   reads these settings; on a GPU or TPU the features split over its devices anyway."""
-  import re
-  flags_count = re.findall(r'--xla_force_host_platform_device_count=(\d+)',
-                           os.environ.get('XLA_FLAGS', ''))
+  from genjax import distributed, parallel
+  preset = distributed.requested_cpu_devices()  # XLA_FLAGS' or jax_num_cpu_devices' count
   if requested is not None:
     if requested < 1:
       raise ConfigError(f'--cpu_devices={requested} must be at least 1 (1: XLA\'s one '
                         'multi-threaded CPU device).')
-    if flags_count and int(flags_count[-1]) != requested:
-      raise ConfigError(f'--cpu_devices={requested} contradicts XLA_FLAGS\' '
-                        f'--xla_force_host_platform_device_count={flags_count[-1]}: give one.')
+    if preset > 1 and preset != requested:
+      raise ConfigError(f'--cpu_devices={requested} contradicts the {preset} CPU devices that '
+                        'XLA_FLAGS\' --xla_force_host_platform_device_count asks for: give one.')
     count = requested
-  elif flags_count or not inception:
-    return int(flags_count[-1]) if flags_count else 1
+  elif preset > 1 or not inception:
+    return preset
   else:
-    count = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    count = count or 1
-  from genjax import parallel
+    count = parallel.cpu_cores()
   parallel.use_cpu_devices(count)
   return count
 

@@ -15,18 +15,31 @@ def data_mesh(devices=None):
   return Mesh(np.asarray(devices), ('data',))
 
 
-def use_cpu_devices(count):
-  """Start the CPU backend with `count` devices of one thread each (count > 1; call before JAX's
-  backends start). On a CPU, work split over them ran faster than on XLA's one multi-threaded
-  device (results/benchmarks/inception_cpu.json); only the CPU backend reads these settings."""
+def cpu_cores():
+  """The cores this process may run on."""
   import os
-  if count <= 1:
-    return
-  jax.config.update('jax_num_cpu_devices', count)
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+  return cores or 1
+
+
+def one_thread_per_cpu_device():
+  """XLA_FLAGS: each CPU device's share computed by one thread (Eigen's matrix products
+  otherwise take the threads free at the time). Call before JAX's backends start."""
+  import os
   flag = '--xla_cpu_multi_thread_eigen=false'
   current = os.environ.get('XLA_FLAGS', '')
   if flag not in current:
     os.environ['XLA_FLAGS'] = f'{current} {flag}'.strip()
+
+
+def use_cpu_devices(count):
+  """Start the CPU backend with `count` devices of one thread each (count > 1; call before JAX's
+  backends start). On a CPU, work split over them ran faster than on XLA's one multi-threaded
+  device (results/benchmarks/inception_cpu.json); only the CPU backend reads these settings."""
+  if count <= 1:
+    return
+  jax.config.update('jax_num_cpu_devices', count)
+  one_thread_per_cpu_device()
 
 
 def batch_sharding(mesh):
