@@ -210,3 +210,17 @@ def test_smoke_sweep_trains_evaluates_skips_and_reports(tmp_path, mnist_dir, tfd
   assert [(s['method'], s['n_seeds']) for s in summary] == [('vae', '2'), ('iwae', '2')]
   assert os.path.getsize(os.path.join(out, 'summary.png')) > 10_000
   assert os.path.getsize(os.path.join(out, 'curves.png')) > 10_000
+
+
+@pytest.mark.parametrize('name', sorted(
+    f[:-3] for f in os.listdir(os.path.join(REPO, 'configs', 'sweeps'))
+    if f.endswith('.py') and not f.startswith('_')))
+def test_every_committed_sweep_builds_valid_configs(name):
+  """A study that runs for hours must not stop on a misspelt key or an impossible value in its
+  last setting: every run of every committed sweep builds and passes the training checks."""
+  from genjax.configs_check import validate_config
+  sweep = sweeps.load_sweep(os.path.join(REPO, 'configs', 'sweeps', f'{name}.py'))
+  runs = sweeps.expand(sweep, '/r')
+  assert len({r.workdir for r in runs}) == len(runs)
+  for run in runs:
+    validate_config(sweeps.build_config(sweep, run.overrides, run.config))
