@@ -5,7 +5,9 @@
   DCGAN:   the learning rate (both players) ∈ {1e-4, 2e-4, 8e-4} × batch size ∈ {64, 128}
            (the paper: 2e-4, 128).
 Each family trains from its own config (configs/wgan_gp_mnist.py, wgan_mnist.py,
-dcgan_mnist.py); a column that does not apply to a family is empty.
+dcgan_mnist.py). The report's columns give the value each run's config held, swept or not: clip
+matters only to WGAN, gp_lambda only to WGAN-GP; learning_rate and batch_size are the WGANs'
+own configs' values (1e-4 Adam for WGAN-GP, 5e-5 RMSProp for WGAN, batch 64).
 
   python launch/sweep.py --sweep=configs/sweeps/gan_hparams.py --root=runs/gan_hparams --parallel=2
   python launch/report.py --root=runs/gan_hparams --out=results/ablations/gan_hparams --copy_runs
