@@ -364,7 +364,10 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
   env.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
   if parallel > 1:
     env['XLA_FLAGS'] = f'{env.get("XLA_FLAGS", "")} {SINGLE_THREAD_XLA}'.strip()
-  todo = [r for r in runs if states[r.name] not in ('done', 'diverged')]
+  # Seed-major: a sweep stopped partway (sessions end, machines go back) holds every setting at
+  # its first seeds rather than some settings at all seeds and others at none.
+  todo = sorted((r for r in runs if states[r.name] not in ('done', 'diverged')),
+                key=lambda r: (r.seed, runs.index(r)))
   if parallel > 1 and any(states[r.name] in ('new', 'partial') for r in todo):
     _prepare_data(configs[todo[0].name], python, env)
   children = _Children()

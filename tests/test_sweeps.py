@@ -156,6 +156,23 @@ def test_dry_run_prints_one_command_per_run_and_creates_nothing(tmp_path):
   assert not root.exists()
 
 
+def test_runs_go_seed_by_seed_so_a_stopped_sweep_holds_every_setting(tmp_path):
+  """A fake interpreter records the order the runs start in: every setting's seed 0 before any
+  seed 1, so a sweep cut short (a session ends) has a first seed of each setting."""
+  sweep = write_sweep(tmp_path, "Sweep(config='configs/vae_mnist.py', settings=product("
+                      "{'method.k': [1, 5, 50]}), seeds=(0, 1))")
+  order = tmp_path / 'order.txt'
+  fake = tmp_path / 'fake_python'
+  fake.write_text(f'#!/bin/sh\nfor a in "$@"; do case "$a" in --workdir=*) '
+                  f'echo "${{a#--workdir=}}" >> {order};; esac; done\n')
+  fake.chmod(0o755)
+  root = tmp_path / 'root'
+  assert sweeps.run_sweep(sweep, str(root), python=str(fake), out=io.StringIO()) == 0
+  started = [os.path.basename(l) for l in order.read_text().split()]
+  assert started == ['k=1,seed=0', 'k=5,seed=0', 'k=50,seed=0',
+                     'k=1,seed=1', 'k=5,seed=1', 'k=50,seed=1']
+
+
 def launch(script, *args, env=None):
   return subprocess.run([sys.executable, os.path.join(REPO, 'launch', script), *args],
                         capture_output=True, text=True, env=dict(os.environ, **(env or {})),
