@@ -42,12 +42,13 @@ def main(runs_dir=os.path.join(HERE, 'runs'), out=os.path.join(HERE, 'critic.csv
     if method not in ('wgan', 'wgan_gp'):
       continue
     key = (method, config['method'].get('gp_lambda'), config['method'].get('n_critic'),
-           config['method'].get('clip'))
+           config['method'].get('clip'), config['train']['num_steps'])
     settings.setdefault(key, []).append(final_values(os.path.join(path, 'metrics.jsonl')))
   rows = []
-  for (method, gp_lambda, n_critic, clip), runs in sorted(settings.items()):
+  for (method, gp_lambda, n_critic, clip, steps), runs in sorted(settings.items()):
     row = {'method': method, 'gp_lambda': gp_lambda if method == 'wgan_gp' else '',
-           'n_critic': n_critic, 'clip': clip if method == 'wgan' else '', 'n_seeds': len(runs)}
+           'n_critic': n_critic, 'clip': clip if method == 'wgan' else '', 'steps': steps,
+           'n_seeds': len(runs)}
     for k in KEYS:
       values = [r[k] for r in runs if r[k] is not None]
       row[f'{k}_mean'] = f'{np.mean(values):.4g}' if values else ''
