@@ -185,6 +185,14 @@ def expand(sweep, root):
   return runs
 
 
+def start_order(runs):
+  """The order runs start in: seed by seed, settings in their file's order within a seed, so
+  that a sweep stopped partway (a session ends, a lent machine goes back) holds every setting at
+  its first seeds rather than some settings at all seeds and others at none."""
+  position = {r.name: i for i, r in enumerate(runs)}
+  return sorted(runs, key=lambda r: (r.seed, position[r.name]))
+
+
 def build_config(sweep, overrides, config_path=''):
   """The run's ConfigDict, built as launch/train.py builds it (config file, then overrides), so
   that a misspelt key or a wrong type stops the sweep before any run starts."""
@@ -364,10 +372,7 @@ def run_sweep(sweep_path, root, parallel=1, dry_run=False, python=None, out=sys.
   env.setdefault('JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS', '0')
   if parallel > 1:
     env['XLA_FLAGS'] = f'{env.get("XLA_FLAGS", "")} {SINGLE_THREAD_XLA}'.strip()
-  # Seed-major: a sweep stopped partway (sessions end, machines go back) holds every setting at
-  # its first seeds rather than some settings at all seeds and others at none.
-  todo = sorted((r for r in runs if states[r.name] not in ('done', 'diverged')),
-                key=lambda r: (r.seed, runs.index(r)))
+  todo = [r for r in start_order(runs) if states[r.name] not in ('done', 'diverged')]
   if parallel > 1 and any(states[r.name] in ('new', 'partial') for r in todo):
     _prepare_data(configs[todo[0].name], python, env)
   children = _Children()

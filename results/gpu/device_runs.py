@@ -85,8 +85,9 @@ def _hardware_note(workdir):
 
 
 def run_sweeps(names, start):
-  """Every run of each sweep not yet done, in order, while the budget lasts: trained, then
-  evaluated with the sweep's eval settings (what launch/sweep.py does, in this process)."""
+  """Every run of each sweep not yet done, seed by seed (sweeps.start_order), while the budget
+  lasts: trained, then evaluated with the sweep's eval settings (what launch/sweep.py does, in
+  this process)."""
   from genjax import evaluate, sweeps
   from genjax.errors import TrainingDiverged
   from genjax.train import train_and_evaluate
@@ -96,7 +97,7 @@ def run_sweeps(names, start):
     root = os.path.join(FLAGS.runs_dir, sweeps.sweep_name(path))
     runs = sweeps.expand(sweep, root)
     sweeps.write_manifest(path, sweep, runs, root)
-    for r in runs:
+    for r in sweeps.start_order(runs):
       config = sweeps.build_config(sweep, r.overrides, r.config)
       config.data.source_dir = FLAGS.mnist_dir
       state = sweeps.run_state(r, config.train.num_steps, sweep.eval_overrides)
