@@ -30,20 +30,25 @@ def final_values(metrics_path):
   return {k: float(np.mean(v[-TAIL:])) if v else None for k, v in logged.items()}
 
 
-def main(runs_dir=os.path.join(HERE, 'runs'), out=os.path.join(HERE, 'critic.csv')):
-  settings = {}
+def critic_runs(runs_dir, methods=('wgan', 'wgan_gp')):
+  """(config, final_values) of each run of these methods under runs_dir, in name order."""
   for name in sorted(os.listdir(runs_dir)):
     path = os.path.join(runs_dir, name)
     if not os.path.isfile(os.path.join(path, 'metrics.jsonl')):
       continue
     with open(os.path.join(path, 'config.json')) as f:
       config = json.load(f)
-    method = config['method']['name']
-    if method not in ('wgan', 'wgan_gp'):
-      continue
-    key = (method, config['method'].get('gp_lambda'), config['method'].get('n_critic'),
-           config['method'].get('clip'), config['train']['num_steps'])
-    settings.setdefault(key, []).append(final_values(os.path.join(path, 'metrics.jsonl')))
+    if config['method']['name'] in methods:
+      yield config, final_values(os.path.join(path, 'metrics.jsonl'))
+
+
+def main(runs_dir=os.path.join(HERE, 'runs'), out=os.path.join(HERE, 'critic.csv')):
+  settings = {}
+  for config, values in critic_runs(runs_dir):
+    m = config['method']
+    key = (m['name'], m.get('gp_lambda'), m.get('n_critic'), m.get('clip'),
+           config['train']['num_steps'])
+    settings.setdefault(key, []).append(values)
   rows = []
   for (method, gp_lambda, n_critic, clip, steps), runs in sorted(settings.items()):
     row = {'method': method, 'gp_lambda': gp_lambda if method == 'wgan_gp' else '',

@@ -9,7 +9,6 @@ Grey: each seed; coloured: the mean over seeds, bars one standard deviation.
 """
 import argparse
 import csv
-import json
 import os
 import sys
 
@@ -49,20 +48,10 @@ def series(ax, rows, x_key, group_key, groups, y_of, label_of):
 
 def penalties(runs_dir):
   """(gp_lambda, n_critic, steps) -> final unweighted penalty of each seed."""
-  out = []
-  for name in sorted(os.listdir(runs_dir)):
-    path = os.path.join(runs_dir, name)
-    if not os.path.isfile(os.path.join(path, 'metrics.jsonl')):
-      continue
-    with open(os.path.join(path, 'config.json')) as f:
-      config = json.load(f)
-    if config['method']['name'] != 'wgan_gp':
-      continue
-    value = critic.final_values(os.path.join(path, 'metrics.jsonl'))['gradient_penalty']
-    out.append({'gp_lambda': config['method']['gp_lambda'],
-                'n_critic': str(config['method']['n_critic']),
-                'steps': str(config['train']['num_steps']), 'penalty': value})
-  return out
+  return [{'gp_lambda': config['method']['gp_lambda'],
+           'n_critic': str(config['method']['n_critic']),
+           'steps': str(config['train']['num_steps']), 'penalty': values['gradient_penalty']}
+          for config, values in critic.critic_runs(runs_dir, methods=('wgan_gp',))]
 
 
 def main():
