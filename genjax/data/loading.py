@@ -165,6 +165,37 @@ def _probe_downloads(name, builder):
     raise _cannot_prepare(name, None, why)
 
 
+@contextlib.contextmanager
+def _preparing(builder):
+  """Holds an exclusive lock while this process prepares `builder`'s copy.
+
+  Two runs started together on a fresh machine would otherwise both prepare the copy, and the
+  second one's final rename fails (FileExistsError). With the lock, the second waits for the
+  first (seconds) and then finds the copy prepared. The lock is an advisory `flock` beside the
+  copy, released by the kernel when its holder exits, so a killed preparation never blocks
+  the next one; where that directory cannot be written, preparation goes ahead unlocked (and
+  fails as TFDS would).
+  """
+  import fcntl
+  path = os.path.join(os.path.dirname(builder.data_dir.rstrip('/')), '.genjax-prepare.lock')
+  try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+  except OSError:
+    yield
+    return
+  try:
+    try:
+      fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      logging.getLogger(__name__).warning(
+          'Another process is preparing %s; waiting for it.', builder.data_dir)
+      fcntl.flock(fd, fcntl.LOCK_EX)
+    yield
+  finally:
+    os.close(fd)  # releases the lock
+
+
 def _builder(name, source_dir, tfds_data_dir):
   import tensorflow_datasets as tfds
   from genjax.data import tfds_local
@@ -173,17 +204,31 @@ def _builder(name, source_dir, tfds_data_dir):
       raise DataError(f'Data source directory {source_dir!r} (--config.data.source_dir or '
                       f'{SOURCE_DIR_ENV}) does not exist: name the directory that holds the '
                       f'original files.')
-    builder = tfds_local.BUILDERS[name](data_dir=tfds_data_dir)
+
+    def make():
+      return tfds_local.BUILDERS[name](data_dir=tfds_data_dir)
     config = tfds.download.DownloadConfig(manual_dir=source_dir)
-    if _prepared(builder):
-      _check_source(name, source_dir, builder)
-      return builder
+  else:
+    def make():
+      return tfds.builder(name, data_dir=tfds_data_dir)
+    config = None
+  builder = make()
+  if not _prepared(builder):
+    with _preparing(builder):
+      builder = make()  # another process may have prepared it while this one waited
+      if not _prepared(builder):
+        _prepare(name, source_dir, builder, config)
+        return builder
+  if source_dir:
+    _check_source(name, source_dir, builder)
+  return builder
+
+
+def _prepare(name, source_dir, builder, config):
+  if source_dir:
     current = raw.fingerprint(name, source_dir)  # an incomplete directory: one line, at once
   else:
-    builder = tfds.builder(name, data_dir=tfds_data_dir)
-    config = None
-    if not _prepared(builder):
-      _probe_downloads(name, builder)
+    _probe_downloads(name, builder)
   try:
     builder.download_and_prepare(download_config=config)
   except DataError:
@@ -192,7 +237,6 @@ def _builder(name, source_dir, tfds_data_dir):
     raise _cannot_prepare(name, source_dir, f'{type(e).__name__}: {e}') from None
   if source_dir:
     _write_record(builder, current)
-  return builder
 
 
 def tfds_order(split, num_examples):

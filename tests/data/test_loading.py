@@ -172,3 +172,41 @@ def test_early_check_passes_with_a_source_dir_or_a_prepared_copy(monkeypatch, tm
     f.write(builder.info.as_json)  # what marks a prepared copy, as TFDS writes it
   loading.check_obtainable('mnist', None, tfds_dir)
   assert time.monotonic() - t0 < loading.PROBE_SECONDS  # neither call waited for the probe
+
+
+def test_two_processes_preparing_one_copy_prepare_it_once(monkeypatch, tmp_path, mnist_dir):
+  """Two runs started together on a fresh machine: the second waits for the first's copy
+  instead of failing on TFDS's final rename (FileExistsError, seen 2026-12-02)."""
+  from genjax.data import tfds_local
+
+  class Builder:  # the part of a TFDS builder that _builder touches
+    def __init__(self, data_dir):
+      self.data_dir = os.path.join(data_dir, 'mnist_from_files', '1.0.0')
+
+  prepared, started = [], threading.Barrier(2)
+
+  def prepare(name, source_dir, builder, config):
+    prepared.append(builder.data_dir)
+    time.sleep(0.5)  # long enough for the other caller to find the copy missing too
+    os.makedirs(builder.data_dir)
+    open(os.path.join(builder.data_dir, 'dataset_info.json'), 'w').close()
+
+  monkeypatch.setitem(tfds_local.BUILDERS, 'mnist', Builder)
+  monkeypatch.setattr(loading, '_prepare', prepare)
+  monkeypatch.setattr(loading, '_check_source', lambda *a: None)
+  results, errors = [], []
+
+  def load():
+    started.wait()
+    try:
+      results.append(loading._builder('mnist', mnist_dir, str(tmp_path)))
+    except Exception as e:  # noqa: BLE001
+      errors.append(e)
+  threads = [threading.Thread(target=load) for _ in range(2)]
+  for t in threads:
+    t.start()
+  for t in threads:
+    t.join(30)
+  assert not errors and len(results) == 2
+  assert len(prepared) == 1  # without the lock both callers prepare: two entries
+  assert all(loading._prepared(b) for b in results)
