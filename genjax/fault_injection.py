@@ -1,4 +1,4 @@
-"""Damage and comparisons that the hardening tests and launch/reliability.py share: flipped bytes
+"""Damage and comparisons that the hardening tests and results/reliability.py share: flipped bytes
 in a checkpoint's largest file, and metrics.jsonl rows without their wall-clock columns."""
 import json
 import os

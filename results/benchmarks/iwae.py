@@ -5,7 +5,7 @@ same optimizer (Adam). Prints examples/s of the k=1 and k=50 training steps and 
 estimate for both, and genjax/pythae ratios; writes them as JSON.
 
   pip install torch==2.13.0 && pip install -e ".[bench]"
-  python launch/benchmark_iwae.py --mnist_dir=../shared/data/mnist --out=results/benchmarks/iwae_cpu.json
+  python results/benchmarks/iwae.py --mnist_dir=../shared/data/mnist --out=results/benchmarks/iwae_cpu.json
 """
 import json
 import os
@@ -16,7 +16,7 @@ import time
 
 from absl import app, flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('mnist_dir', None, 'Directory of the original MNIST files.')

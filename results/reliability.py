@@ -1,6 +1,6 @@
 """Runs the hardening probes and kill -9 trials on real MNIST and writes results/reliability.md.
 
-  python launch/reliability.py --source_dir=../shared/data/mnist [--out=results/reliability.md]
+  python results/reliability.py --source_dir=../shared/data/mnist [--out=results/reliability.md]
       [--parts=probes,kills]
 
 Every row of the table is measured by this run (exit status, seconds, the first error or warning
@@ -17,12 +17,13 @@ import sys
 import tempfile
 import time
 
-import common  # noqa: F401  (runs from a checkout without installation)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # results/ is one level down
+sys.path.insert(0, os.path.join(REPO, 'launch'))
+import common  # noqa: E402,F401  (launch/'s set-up; runs from a checkout without installation)
 from absl import app, flags
 
 from genjax.fault_injection import flip_middle, largest_file, metrics_rows
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 flags.DEFINE_string('source_dir', os.path.join(REPO, '..', 'shared', 'data', 'mnist'),
                     'The original MNIST files.')
 flags.DEFINE_string('out', os.path.join(REPO, 'results', 'reliability.md'), 'The table.')
@@ -284,7 +285,7 @@ PARTS = {'probes': ('Probes', probes), 'kills': ('kill -9 trials', kill_loop)}
 INTRO = [
     '# Reliability probes',
     '',
-    'Written by `python launch/reliability.py` (the probes of `../shared/acceptance/hardening` and '
+    'Written by `python results/reliability.py` (the probes of `../shared/acceptance/hardening` and '
     'more, on real MNIST; every cell measured by that run). A probe passes when it does what the '
     '"expected" column says; refusals must be exit status 2 with exactly one `error:` line and '
     'no traceback. `--parts=probes` or `--parts=kills` reruns one section and keeps the other.',
