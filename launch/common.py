@@ -6,9 +6,10 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 # TensorFlow >= 2.21 prints its oneDNN notice whatever the log level; TF only decodes the uint8
 # images here (no float math of genjax's goes through it), so its oneDNN kernels are not wanted.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '0')
-# The launchers that compare with torch (check_inception_port, benchmark_*) load TensorFlow first;
-# triton, which torch's CUDA wheel imports with torch._dynamo, then segfaults. None of them
-# compiles GPU kernels through torch: torch is told there is no triton.
+# The scripts that compare with torch (results/evaluation/check_inception_port.py,
+# results/benchmarks/*) load TensorFlow first; triton, which torch's CUDA wheel imports with
+# torch._dynamo, then segfaults. None of them compiles GPU kernels through torch: torch is told
+# there is no triton.
 sys.modules.setdefault('triton', None)
 
 # Runs from a checkout without installation too.

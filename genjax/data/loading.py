@@ -182,6 +182,8 @@ def _preparing(builder):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
   except OSError:
+    fd = None
+  if fd is None:
     yield
     return
   try:
@@ -191,6 +193,8 @@ def _preparing(builder):
       logging.getLogger(__name__).warning(
           'Another process is preparing %s; waiting for it.', builder.data_dir)
       fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:  # a file system without locks (some NFS): unlocked, as TFDS alone would be
+      pass
     yield
   finally:
     os.close(fd)  # releases the lock

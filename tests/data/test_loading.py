@@ -202,7 +202,7 @@ def test_two_processes_preparing_one_copy_prepare_it_once(monkeypatch, tmp_path,
       results.append(loading._builder('mnist', mnist_dir, str(tmp_path)))
     except Exception as e:  # noqa: BLE001
       errors.append(e)
-  threads = [threading.Thread(target=load) for _ in range(2)]
+  threads = [threading.Thread(target=load, daemon=True) for _ in range(2)]
   for t in threads:
     t.start()
   for t in threads:
