@@ -1,8 +1,9 @@
 """Benchmark (not a test): where the conv GAN step loses to PyTorch on one CPU core, layer by layer.
 
 The whole-step benchmark (gan.py) finds genjax's DCGAN step at ~0.7x its PyTorch twin on one
-core. This one times, on one core each (XLA's CPU device without its Eigen thread pool;
-torch.set_num_threads(1)), the pieces that step is made of at its shapes (batch 128):
+core. This one times, on one core (run it under `taskset -c 0`: XLA's flags below do not stop it
+from using a second core's thread; torch.set_num_threads(1)), the pieces that step is made of at
+its shapes (batch 128):
   - each generator layer (stride-2 4x4 transposed convolution; genjax's SubPixelConvTranspose)
     and each discriminator layer (stride-2 4x4 convolution; XLA's convolution and the im2col
     form, layers.Im2colConv) against torch's conv_transpose2d / conv2d: forward, and forward +
@@ -13,7 +14,7 @@ torch.set_num_threads(1)), the pieces that step is made of at its shapes (batch 
 Round robin over --repeats rounds (each piece of each framework timed in turn, medians), so
 both frameworks see the same machine load; outputs checked equal before timing.
 
-  python results/benchmarks/conv_layers.py --out=results/benchmarks/conv_layers_cpu.json
+  taskset -c 0 python results/benchmarks/conv_layers.py --out=results/benchmarks/conv_layers_cpu.json
 """
 import json
 import os
@@ -141,9 +142,10 @@ def main(argv):
             f"{row['gemm_gflops']['torch']:.1f}", flush=True)
   result = {
       'command': 'python results/benchmarks/conv_layers.py ' + ' '.join(sys.argv[1:]),
+      'cpus_allowed': sorted(os.sched_getaffinity(0)),  # [0] under taskset -c 0
       'what': __doc__.split('\n')[0],
-      'threads': 'one per framework (XLA: --xla_cpu_multi_thread_eigen=false '
-                 'intra_op_parallelism_threads=1; torch.set_num_threads(1))',
+      'threads': 'XLA: --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1; '
+                 'torch.set_num_threads(1); one core only where cpus_allowed has one entry',
       'batch': FLAGS.batch, 'repeats': FLAGS.repeats,
       'hardware': {'cpu_count': os.cpu_count(),
                    'machine': platform.processor() or platform.machine(),
