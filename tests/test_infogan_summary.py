@@ -65,16 +65,49 @@ def test_paper_runs_and_variants_in_one_summary(tmp_path):
   assert '| affine_consistency | 4 | 3 | 75% |' in table
 
 
+def test_variants_below_the_seed_bar_are_pilots_not_rates():
+  summarize = load_summarize()
+  rows = [{'variant': 'a', 'seed': s, 'categorical_accuracy': 0.96} for s in range(10)]
+  rows += [{'variant': 'b', 'seed': s, 'categorical_accuracy': 0.9} for s in range(9)]
+  measured, pilots = summarize.split(summarize.summarize(rows))
+  assert [s['variant'] for s in measured] == ['a']
+  assert [(s['variant'], s['n_seeds']) for s in pilots] == [('b', 9)]
+  text = summarize.tables(summarize.summarize(rows))
+  head, tail = text.split('Below 10 runs')
+  assert '| a | 10 | 10 | 100% |' in head and '| b |' not in head
+  assert '| b | 9 | 0 | 0% |' in tail
+
+
 def test_the_committed_tables_regenerate(tmp_path, monkeypatch):
   summarize = load_summarize()
   here = os.path.join(ROOT, 'results', 'ablations', 'infogan')
   monkeypatch.setattr('sys.argv', ['summarize.py', '--root', os.path.join(here, 'copied_runs'),
                                    '--out', str(tmp_path)])
   summarize.main()
-  for name in ('results.csv', 'summary.csv'):
+  for name in ('results.csv', 'summary.csv', 'pilot.csv'):
+    assert os.path.exists(os.path.join(here, name)) == os.path.exists(tmp_path / name), name
+    if not os.path.exists(tmp_path / name):
+      continue
     with open(os.path.join(here, name)) as f, open(tmp_path / name) as g:
       assert f.read() == g.read(), f'infogan/{name} differs from what summarize.py writes'
   rows = summarize.paper_rows() + (summarize.sweep_rows(os.path.join(here, 'copied_runs'))
                                    if os.path.isdir(os.path.join(here, 'copied_runs')) else [])
   with open(os.path.join(here, 'README.md')) as f:
-    assert summarize.table(summarize.summarize(rows)) in f.read()
+    assert summarize.tables(summarize.summarize(rows)) in f.read()
+
+
+def test_curves_pick_exactly_the_committed_configs_runs():
+  """The figure's paper curves come from run directories chosen by their config.json; their
+  last logged accuracies must be the 12 accuracies results/infogan_mnist/results.csv records
+  (written separately, when those runs were evaluated)."""
+  summarize = load_summarize()
+  here = os.path.join(ROOT, 'results', 'ablations', 'infogan', 'copied_runs')
+  curves = summarize.curves(here)
+  finals = sorted(curve[-1][1] for curve in curves['paper'])
+  assert all(curve[-1][0] == 6000 for curve in curves['paper'])
+  assert finals == sorted(r['categorical_accuracy'] for r in summarize.paper_rows())
+  rows = summarize.sweep_rows(here)
+  for variant, runs in curves.items():
+    if variant != 'paper':
+      assert sorted(c[-1][1] for c in runs) == sorted(
+          r['categorical_accuracy'] for r in rows if r['variant'] == variant)

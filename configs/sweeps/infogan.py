@@ -9,7 +9,7 @@ used for training or for choosing runs; categorical_accuracy (Hungarian-matched,
 measured afterwards. The paper's version is results/infogan_mnist's 12 runs of the same config.
 
   python launch/sweep.py --sweep=configs/sweeps/infogan.py --root=runs/infogan --parallel=2
-  python results/ablations/infogan/summarize.py runs/infogan   # + the committed paper runs
+  python results/ablations/infogan/summarize.py --copy_from=runs/infogan   # + the paper runs
 
 About 35-50 min per run on this CPU with two side by side; ~30 s per run on an H200
 (results/gpu/device_runs.py --sweeps=infogan).

@@ -9,8 +9,11 @@ results/infogan_mnist/results.csv) beside the label-free variants of configs/swe
 which tests/test_committed_reports.py would take for a launch/report.py report.)
 
 Writes results.csv (variant, seed, categorical_accuracy, ..., hardware: one row per run),
-summary.csv (per variant: n_seeds, runs reaching 0.95, their share, mean, std and 95% bootstrap
-interval of the accuracy) and puts the table between README.md's report markers. No label is
+summary.csv (per variant with at least MIN_SEEDS runs, the issue's bar for a success rate:
+n_seeds, runs reaching 0.95, their share, mean, std and 95% bootstrap interval of the accuracy),
+pilot.csv (the same columns for variants with fewer runs so far: read as "k of n", not as a
+rate), summary.png (each run's final accuracy by variant; test accuracy over training, from each
+run's metrics.jsonl) and puts both tables between README.md's report markers. No label is
 used to train or choose a run: categorical_accuracy (Hungarian-matched on the test set) is
 measured after training, for every run.
 """
@@ -27,7 +30,9 @@ import numpy as np  # noqa: E402
 from genjax import report, results  # noqa: E402
 
 TARGET = 0.95
+MIN_SEEDS = 10  # issue #15: the variant and the paper's version, >= 10 seeds each
 PAPER_RUNS = os.path.join(ROOT, 'results', 'infogan_mnist', 'results.csv')
+PAPER_RUN_DIRS = os.path.join(ROOT, 'results', 'infogan_mnist', 'runs')
 # The committed config (configs/infogan_mnist.py) as results/infogan_mnist's columns name it.
 COMMITTED = {'z_prior': 'uniform', 'lambda_cont': 0.1, 'info_updates_trunk': 'True', 'steps': 6000}
 METRICS = ('categorical_accuracy', 'code_mutual_information', 'code_conditional_entropy',
@@ -49,6 +54,73 @@ def paper_rows(path=PAPER_RUNS):
                    'categorical_accuracy': r['categorical_accuracy'],
                    'hardware': r['hardware'], 'source': 'results/infogan_mnist/results.csv'})
   return rows
+
+
+def is_committed_config(config):
+  """A run's config.json is the committed config's (the paper's objective, 6,000 steps)."""
+  method = config['method']
+  return (config['train']['num_steps'] == COMMITTED['steps']
+          and method.get('lambda_cont') == COMMITTED['lambda_cont']
+          and bool(method.get('info_updates_trunk', True))
+          and method.get('z_prior', 'uniform') in (None, 'uniform')
+          and method.get('info_augment', 'none') in (None, 'none'))
+
+
+def accuracy_curve(run):
+  """[(step, test categorical accuracy)] logged during training."""
+  return [(m['step'], m['test/categorical_accuracy']) for m in run.metrics
+          if 'test/categorical_accuracy' in m]
+
+
+def curves(root, run_dirs=PAPER_RUN_DIRS):
+  """{variant: [curve per run]}: the committed config's runs in results/infogan_mnist/runs
+  and the evaluated runs under `root`."""
+  out = {}
+  for name in sorted(os.listdir(run_dirs)) if os.path.isdir(run_dirs) else []:
+    run = results.load_run(os.path.join(run_dirs, name))
+    if is_committed_config(run.config) and run.eval:
+      out.setdefault('paper', []).append(accuracy_curve(run))
+  for name in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+    path = os.path.join(root, name)
+    if not os.path.isfile(os.path.join(path, 'eval.json')):
+      continue
+    run = results.load_run(path)
+    variant = variant_name(run.config['method'].get('info_augment'),
+                           run.config['method'].get('info_consistency'))
+    out.setdefault(variant, []).append(accuracy_curve(run))
+  return out
+
+
+def plot(path, rows, variant_curves):
+  """Left: every run's final accuracy by variant; right: accuracy over training, per run."""
+  import matplotlib
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+  variants = list(dict.fromkeys(r['variant'] for r in rows))
+  colors = {v: f'C{i}' for i, v in enumerate(variants)}
+  fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+  jitter = np.random.default_rng(0)
+  labels = []
+  for i, v in enumerate(variants):
+    acc = [r['categorical_accuracy'] for r in rows if r['variant'] == v]
+    left.scatter(i + jitter.uniform(-0.15, 0.15, len(acc)), acc, color=colors[v], s=18)
+    labels.append(f'{v}\n{sum(a >= TARGET for a in acc)} of {len(acc)} reach {TARGET}')
+  left.axhline(TARGET, color='gray', ls='--', lw=0.8)
+  left.set_xticks(range(len(variants)), labels, fontsize=8)
+  left.set_ylabel('categorical accuracy (test, Hungarian-matched)')
+  left.set_title('after 6,000 steps: one dot per run')
+  for v in variants:
+    for j, curve in enumerate(variant_curves.get(v, [])):
+      steps, acc = zip(*curve) if curve else ((), ())
+      right.plot(steps, acc, color=colors[v], lw=0.9, alpha=0.7, label=v if j == 0 else None)
+  right.axhline(TARGET, color='gray', ls='--', lw=0.8)
+  right.set_xlabel('generator step')
+  right.set_ylabel('categorical accuracy (test)')
+  right.set_title('during training: one line per run')
+  right.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
 
 
 def sweep_rows(root):
@@ -79,6 +151,22 @@ def summarize(rows):
   return summary
 
 
+def split(summary, min_seeds=MIN_SEEDS):
+  """(variants with >= min_seeds runs, variants with fewer: pilots so far)."""
+  return ([s for s in summary if s['n_seeds'] >= min_seeds],
+          [s for s in summary if s['n_seeds'] < min_seeds])
+
+
+def tables(summary, min_seeds=MIN_SEEDS):
+  """The README's text: the measured variants' table, then the pilots' under their own heading."""
+  measured, pilots = split(summary, min_seeds)
+  text = table(measured)
+  if pilots:
+    text += (f'\nBelow {min_seeds} runs so far (pilot.csv): a share of so few runs is no success '
+             f'rate; read "reach 0.95" as k of n.\n\n' + table(pilots))
+  return text
+
+
 def table(summary):
   lines = ['| variant | runs | reach 0.95 | success rate | accuracy mean ± std | 95% interval '
            'of the mean | worst run |', '|---|---|---|---|---|---|---|']
@@ -106,11 +194,18 @@ def main():
   else:
     print(f'{args.root} does not exist: the paper\'s runs only (train the variants first).')
   summary = summarize(rows)
+  measured, pilots = split(summary)
   os.makedirs(args.out, exist_ok=True)
   report._write_csv(os.path.join(args.out, 'results.csv'), rows,
                     ['variant', 'seed'] + list(METRICS) + ['hardware', 'source'])
-  report._write_csv(os.path.join(args.out, 'summary.csv'), summary, list(summary[0]))
-  text = table(summary)
+  for name, part in (('summary.csv', measured), ('pilot.csv', pilots)):
+    path = os.path.join(args.out, name)
+    if part:
+      report._write_csv(path, part, list(summary[0]))
+    elif os.path.exists(path):
+      os.remove(path)  # no variant left in this part: no stale file
+  plot(os.path.join(args.out, 'summary.png'), rows, curves(args.root))
+  text = tables(summary)
   report.update_readme(os.path.join(args.out, 'README.md'), text)
   print(text, end='')
 
