@@ -11,8 +11,9 @@ measured afterwards. The paper's version is results/infogan_mnist's 12 runs of t
   python launch/sweep.py --sweep=configs/sweeps/infogan.py --root=runs/infogan --parallel=2
   python results/ablations/infogan/summarize.py --copy_from=runs/infogan   # + the paper runs
 
-About 35-50 min per run on this CPU with two side by side; ~30 s per run on an H200
-(results/gpu/device_runs.py --sweeps=infogan).
+Measured on the project's 2-core CPU with two runs side by side: `affine` 63 min per run,
+`affine_consistency` 83-131 min (results/ablations/infogan/README.md, "Cost here"); ~30 s per
+run on an H200 (results/gpu/device_runs.py --sweeps=infogan).
 """
 from genjax.sweeps import Sweep
 
