@@ -8,7 +8,7 @@ its own real batch and a fresh fake batch (G in train mode, no gradient to G), t
 update (no gradient to D's weights), then the generator's EMA. Real images are uniform noise in
 [-1, 1]: timing only, no dataset is read. Run it on an otherwise idle machine:
 
-  pip install torch==2.13.0   # the CPU build; nothing else beyond genjax's own requirements
+  pip install -e ".[bench]"   # torch and the other peers, pinned in pyproject.toml
   python results/benchmarks/gan.py --out=results/benchmarks/gan_cpu.json
   python results/benchmarks/gan.py --configs=dcgan_mnist,wgan_gp_cifar --steps=10   # a subset
 """
