@@ -69,12 +69,16 @@ def test_variants_below_the_seed_bar_are_pilots_not_rates():
   summarize = load_summarize()
   rows = [{'variant': 'a', 'seed': s, 'categorical_accuracy': 0.96} for s in range(10)]
   rows += [{'variant': 'b', 'seed': s, 'categorical_accuracy': 0.9} for s in range(9)]
+  rows += [{'variant': 'affine_consistency', 'seed': s, 'categorical_accuracy': 0.97}
+           for s in range(3)]
   measured, pilots = summarize.split(summarize.summarize(rows))
-  assert [s['variant'] for s in measured] == ['a']
+  # The variant stays in the summary while short of its runs; others go to pilots.
+  assert [s['variant'] for s in measured] == ['a', 'affine_consistency']
   assert [(s['variant'], s['n_seeds']) for s in pilots] == [('b', 9)]
   text = summarize.tables(summarize.summarize(rows))
-  head, tail = text.split('Below 10 runs')
+  head, tail = text.split('Other variants, below 10 runs')
   assert '| a | 10 | 10 | 100% |' in head and '| b |' not in head
+  assert 'affine_consistency: fewer than the 10 runs' in head
   assert '| b | 9 | 0 | 0% |' in tail
 
 
