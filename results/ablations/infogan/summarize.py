@@ -12,8 +12,9 @@ Writes results.csv (variant, seed, categorical_accuracy, ..., hardware: one row 
 summary.csv (the paper's version, the issue's variant (MAIN) however many runs it has, and any
 other variant with at least MIN_SEEDS runs: n_seeds, runs reaching 0.95, their share, mean, std
 and 95% bootstrap interval of the accuracy), pilot.csv (the same columns for the other variants
-with fewer runs so far: read as "k of n", not as a rate), summary.png (each run's final accuracy by variant; test accuracy over training, from each
-run's metrics.jsonl) and puts both tables between README.md's report markers. No label is
+with fewer runs so far: read as "k of n", not as a rate), summary.png (each run's final
+accuracy by variant; test accuracy over training, from each run's metrics.jsonl) and puts both
+tables between README.md's report markers. No label is
 used to train or choose a run: categorical_accuracy (Hungarian-matched on the test set) is
 measured after training, for every run.
 """
@@ -201,7 +202,7 @@ def main():
   else:
     print(f'{args.root} does not exist: the paper\'s runs only (train the variants first).')
   summary = summarize(rows)
-  measured, pilots = split(summary)
+  measured, pilots = split(summary)  # tables() below splits the same way for the README
   os.makedirs(args.out, exist_ok=True)
   report._write_csv(os.path.join(args.out, 'results.csv'), rows,
                     ['variant', 'seed'] + list(METRICS) + ['hardware', 'source'])
