@@ -19,7 +19,7 @@ Cost on this project's 2-core CPU (results/benchmarks, idle, 2 threads): DCGAN 0
 (1.5-3 h), WGAN and WGAN-GP (DCGAN-size, im2col) 0.77-1.6 s per generator step (0.5-1 h each),
 and the Inception features at ~5 images/s: the test split's statistics once (~35 min, then
 cached in eval.cache_dir) and ~35 min per run's 10,000 samples. Checkpoints every quarter of a
-run, so that `launch/evaluate.py --workdir=RUN --all_checkpoints --config.eval.num_samples=2000`
+run, all kept (keep_checkpoints 5; the configs keep 3), so that `launch/evaluate.py --workdir=RUN --all_checkpoints --config.eval.num_samples=2000`
 draws the curves over training afterwards (2,000 samples per point: FID biased upwards, as the
 curves' caption must say), and `launch/plot.py --workdir=RUN --figure=progress,curves` the
 sample grids over training. The budgets are the order of magnitude the CPU allows; the papers'
@@ -33,7 +33,8 @@ STEPS = {'dcgan': 10000, 'wgan': 2000, 'wgan_gp': 2000}
 def _setting(method, config, **extra):
   steps = STEPS[method]
   return {'config': f'configs/{config}.py', 'method.name': method, 'train.num_steps': steps,
-          'train.eval_every': steps // 4, 'train.checkpoint_every': steps // 4, **extra}
+          'train.eval_every': steps // 4, 'train.checkpoint_every': steps // 4,
+          'train.keep_checkpoints': 5, **extra}
 
 
 def get_sweep():
