@@ -115,3 +115,41 @@ def test_curves_pick_exactly_the_committed_configs_runs():
     if variant != 'paper':
       assert sorted(c[-1][1] for c in runs) == sorted(
           r['categorical_accuracy'] for r in rows if r['variant'] == variant)
+
+
+def test_significance_against_brute_force():
+  """Fisher's p by enumerating the hypergeometric tables, the exact interval's lower end in
+  closed form for k = n (alpha/2 = p^n) and by bisection of the binomial tail otherwise."""
+  from math import comb
+  s = load_summarize()
+  rng = np.random.default_rng(0)
+  paper = [0.96, 0.80, 0.95, 0.82, 0.97, 0.96, 0.90, 0.96, 0.955, 0.99, 0.93, 0.951]
+  variant = list(0.95 + 0.03 * rng.random(10))
+  rows = ([{'variant': 'paper', 'categorical_accuracy': a} for a in paper]
+          + [{'variant': 'affine_consistency', 'categorical_accuracy': a} for a in variant])
+  out = s.significance(rows)
+  assert out['paper']['runs_at_target'] == 8 and out['affine_consistency']['runs_at_target'] == 10
+  # Fisher two-sided: sum of the probabilities of every table with the same margins that is no
+  # more likely than the observed one.
+  k_total, n_a, n_b = 18, 12, 10
+  prob = lambda x: comb(n_a, x) * comb(n_b, k_total - x) / comb(n_a + n_b, k_total)
+  observed = prob(8)
+  brute = sum(prob(x) for x in range(k_total - n_b, n_a + 1) if prob(x) <= observed * (1 + 1e-9))
+  np.testing.assert_allclose(out['fisher_exact_p'], brute, rtol=1e-9)
+  np.testing.assert_allclose(out['affine_consistency']['success_rate_ci95'],
+                             [0.025 ** (1 / 10), 1.0], rtol=1e-9)
+  # k = 8 of 12: the lower end solves P(X >= 8 | p) = 0.025.
+  tail = lambda p: sum(comb(12, j) * p ** j * (1 - p) ** (12 - j) for j in range(8, 13))
+  lo, hi = 0.0, 1.0
+  for _ in range(60):
+    mid = (lo + hi) / 2
+    lo, hi = (mid, hi) if tail(mid) < 0.025 else (lo, mid)
+  np.testing.assert_allclose(out['paper']['success_rate_ci95'][0], lo, rtol=1e-7)
+  # Welch's t against its formula
+  a, b = np.array(variant), np.array(paper)
+  va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+  t = (a.mean() - b.mean()) / np.sqrt(va + vb)
+  df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+  from scipy.special import stdtr
+  np.testing.assert_allclose(out['welch_t_p'], 2 * stdtr(df, -abs(t)), rtol=1e-9)
+  assert s.significance(rows[:12]) is None  # a variant without runs: no test

@@ -13,12 +13,14 @@ summary.csv (the paper's version, the issue's variant (MAIN) however many runs i
 other variant with at least MIN_SEEDS runs: n_seeds, runs reaching 0.95, their share, mean, std
 and 95% bootstrap interval of the accuracy), pilot.csv (the same columns for the other variants
 with fewer runs so far: read as "k of n", not as a rate), summary.png (each run's final
-accuracy by variant; test accuracy over training, from each run's metrics.jsonl) and puts both
-tables between README.md's report markers. No label is
+accuracy by variant; test accuracy over training, from each run's metrics.jsonl),
+significance.json (the MAIN comparison's tests: exact intervals of the success rates, Fisher,
+Welch, Mann-Whitney) and puts both tables between README.md's report markers. No label is
 used to train or choose a run: categorical_accuracy (Hungarian-matched on the test set) is
 measured after training, for every run.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -153,6 +155,29 @@ def summarize(rows):
   return summary
 
 
+def significance(rows, main=MAIN):
+  """How sure the comparison of the two MAIN variants is (scipy): the exact (Clopper-Pearson) 95%
+  interval of each one's success rate, Fisher's exact test on runs reaching TARGET, and Welch's
+  t-test and Mann-Whitney's U test on the accuracies (two-sided)."""
+  from scipy import stats
+  acc = {v: np.array([r['categorical_accuracy'] for r in rows if r['variant'] == v], np.float64)
+         for v in main}
+  if any(len(a) < 2 for a in acc.values()):
+    return None
+  out = {'variants': list(main), 'target': TARGET}
+  for v, a in acc.items():
+    k = int((a >= TARGET).sum())
+    ci = stats.binomtest(k, len(a)).proportion_ci(0.95, method='exact')
+    out[v] = {'runs': len(a), 'runs_at_target': k,
+              'success_rate_ci95': [float(ci.low), float(ci.high)]}
+  a, b = (acc[v] for v in main)
+  table = [[int((x >= TARGET).sum()), int((x < TARGET).sum())] for x in (a, b)]
+  out['fisher_exact_p'] = float(stats.fisher_exact(table).pvalue)
+  out['welch_t_p'] = float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+  out['mann_whitney_p'] = float(stats.mannwhitneyu(a, b).pvalue)
+  return out
+
+
 def split(summary, min_seeds=MIN_SEEDS, main=MAIN):
   """(the main variants and any other with >= min_seeds runs, the others: pilots so far).
   The main ones stay in the first part below min_seeds too, so that the summary shows when the
@@ -212,6 +237,10 @@ def main():
       report._write_csv(path, part, list(summary[0]))
     elif os.path.exists(path):
       os.remove(path)  # no variant left in this part: no stale file
+  tests = significance(rows)
+  if tests:
+    with open(os.path.join(args.out, 'significance.json'), 'w') as f:
+      json.dump(tests, f, indent=1)
   plot(os.path.join(args.out, 'summary.png'), rows, curves(args.root))
   text = tables(summary)
   report.update_readme(os.path.join(args.out, 'README.md'), text)
