@@ -145,8 +145,8 @@ def _write_tensorboard(workdir, result):
   writer.close()
 
 
-def step_eval_path(workdir, step):
-  return os.path.join(workdir, 'evals', f'step_{step:08d}.json')
+def step_eval_path(workdir, step, evals_dir=None):
+  return os.path.join(evals_dir or os.path.join(workdir, 'evals'), f'step_{step:08d}.json')
 
 
 def evaluate(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None):
@@ -160,10 +160,10 @@ def evaluate(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None
   return result
 
 
-def _has_eval(workdir, step, eval_config):
+def _has_eval(workdir, step, eval_config, evals_dir=None):
   """Whether evals/step_N.json holds a result made with these settings (unreadable: no)."""
   try:
-    with open(step_eval_path(workdir, step)) as f:
+    with open(step_eval_path(workdir, step, evals_dir)) as f:
       saved = json.load(f)
   except (OSError, ValueError):
     return False
@@ -171,7 +171,7 @@ def _has_eval(workdir, step, eval_config):
 
 
 def evaluate_all(workdir, nll_num_samples=None, source_dir=None, eval_overrides=None,
-                 unready=None):
+                 unready=None, evals_dir=None):
   """Every checkpoint not yet evaluated -> WORKDIR/evals/step_N.json, oldest first; eval.json
   follows the newest. Safe beside a training run still writing checkpoints (orbax shows only
   finished ones), and a rerun resumes where it stopped: steps whose file holds a result with the
@@ -179,21 +179,25 @@ def evaluate_all(workdir, nll_num_samples=None, source_dir=None, eval_overrides=
 
   `unready`, a dict, makes a checkpoint that cannot be restored yet (one a running training is
   still finishing) a retry for the next call instead of an error: it counts the failures per step.
+
+  `evals_dir` (a directory) takes the step_N.json files instead of WORKDIR/evals, and eval.json is
+  left alone: a curve over training at other settings than the run's own evaluation (fewer
+  samples, say) then overwrites neither.
   """
   built = _experiment_and_manager(workdir, source_dir, eval_overrides=eval_overrides)
-  return _evaluate_pending(workdir, *built, nll_num_samples, unready)
+  return _evaluate_pending(workdir, *built, nll_num_samples, unready, evals_dir)
 
 
-def _evaluate_pending(workdir, experiment, mngr, nll_num_samples, unready):
+def _evaluate_pending(workdir, experiment, mngr, nll_num_samples, unready, evals_dir=None):
   """evaluate_all with the experiment already built (watch() builds it once instead of
   reloading the data and recompiling at every poll)."""
-  os.makedirs(os.path.join(workdir, 'evals'), exist_ok=True)
+  os.makedirs(evals_dir or os.path.join(workdir, 'evals'), exist_ok=True)
   eval_config = _eval_config(experiment, nll_num_samples)
   done = []
   mngr.reload()  # checkpoints a running training wrote since the manager was made
   steps = sorted(mngr.all_steps())
   for step in steps:
-    if _has_eval(workdir, step, eval_config):
+    if _has_eval(workdir, step, eval_config, evals_dir):
       continue
     try:
       state = checkpoints.restore_step(mngr, experiment.init_state(), step)
@@ -209,10 +213,10 @@ def _evaluate_pending(workdir, experiment, mngr, nll_num_samples, unready):
       logging.info('Checkpoint %d is not readable yet (being written?); retrying later.', step)
       continue
     result = _evaluate_state(experiment, state, nll_num_samples, workdir)
-    _write_json(step_eval_path(workdir, step), result)
+    _write_json(step_eval_path(workdir, step, evals_dir), result)
     done.append(step)
   evaluated = [s for s in steps if os.path.exists(step_eval_path(workdir, s))]
-  if evaluated:  # the newest checkpoint seen above, not one a running training added since
+  if evaluated and not evals_dir:  # the newest checkpoint seen above, not one a running training added since
     with open(step_eval_path(workdir, evaluated[-1])) as f:
       _write_json(os.path.join(workdir, 'eval.json'), json.load(f))
   return done

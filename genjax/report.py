@@ -97,7 +97,10 @@ def collect(root):
         row[f'final_{key}'] = None if diverged else float(run.curve(key)[1][-1])
       except results.ResultsError:
         row[f'final_{key}'] = None
-    row['status'] = ('diverged' if diverged else 'evaluated' if run.eval else 'not evaluated')
+    planned = config.get('train.num_steps')
+    early = run.eval and planned and (evaluation.get('step') or planned) < planned
+    row['status'] = ('diverged' if diverged else 'not evaluated' if not run.eval
+                     else 'evaluated before its last step' if early else 'evaluated')
     row['step'] = evaluation.get('step')
     # One seed of S trained together (train.num_seeds): its share of the program's time and cost.
     share = 1 if run.workdir_seeds == 1 else 1 / run.workdir_seeds
@@ -325,8 +328,8 @@ def plot_cost_quality(path, rows, summary, setting_columns, metrics, label_colum
 
 
 def copy_runs(root, dest):
-  """The small files of each run under root (config, metrics, eval, hardware, divergence; no
-  checkpoints) and the sweep manifest, into dest: what a committed report is regenerated from."""
+  """The small files of each run under root (config, metrics, eval, hardware, divergence, the
+  evaluations over training in evals*/; no checkpoints) and the sweep manifest, into dest: what a committed report is regenerated from."""
   import shutil
   kept = ('config.json', 'metrics.jsonl', 'eval.json', 'hardware.json', 'diverged.json',
           'cost.json')
@@ -339,6 +342,13 @@ def copy_runs(root, dest):
     for name in kept:
       if os.path.isfile(os.path.join(run.workdir, name)):
         shutil.copy2(os.path.join(run.workdir, name), os.path.join(target, name))
+    for folder in os.listdir(run.workdir):  # evaluations over training (eval_curves figure)
+      if folder == 'evals' or folder.startswith('evals_'):
+        source = os.path.join(run.workdir, folder)
+        for name in (os.listdir(source) if os.path.isdir(source) else []):
+          if name.startswith('step_') and name.endswith('.json'):
+            os.makedirs(os.path.join(target, folder), exist_ok=True)
+            shutil.copy2(os.path.join(source, name), os.path.join(target, folder, name))
 
 
 def plot_curves(path, root, curves, rows, setting_columns):

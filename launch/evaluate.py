@@ -49,6 +49,9 @@ flags.DEFINE_string('run_config', None, 'Instead of --workdir: the --config the 
                     'with without --workdir (configs/NAME.py[:variant]); evaluates runs/NAME '
                     'under the current directory, the default workdir of launch/train.py.')
 flags.DEFINE_bool('all_checkpoints', False, 'Evaluate every checkpoint, not only the latest.')
+flags.DEFINE_string('evals_dir', None, 'With --all_checkpoints: write step_N.json here instead of '
+                    'WORKDIR/evals and leave eval.json alone, for a curve over training at other '
+                    'settings than the run\'s own evaluation (e.g. fewer samples).')
 flags.DEFINE_bool('watch', False, 'Evaluate checkpoints as a running training writes them, until '
                   'its last step.')
 flags.DEFINE_integer('poll_seconds', 60, 'With --watch: seconds between looks for checkpoints.')
@@ -90,6 +93,9 @@ def main(argv):
   from genjax import evaluate
   from genjax.errors import ConfigError
   overrides = {k: v for k, v in FLAGS.config.eval.items() if v is not None}
+  if FLAGS.evals_dir and not FLAGS.all_checkpoints:
+    raise ConfigError('--evals_dir goes with --all_checkpoints (a curve over training); the '
+                      'latest checkpoint\'s evaluation is WORKDIR/eval.json.')
   if FLAGS.run_config and not FLAGS.workdir:
     from genjax import workdir
     FLAGS.workdir = workdir.default_workdir(FLAGS.run_config)
@@ -112,7 +118,8 @@ def main(argv):
     evaluate.watch(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides,
                    FLAGS.poll_seconds, FLAGS.timeout_seconds)
   elif FLAGS.all_checkpoints:
-    evaluate.evaluate_all(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides)
+    evaluate.evaluate_all(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides,
+                          evals_dir=FLAGS.evals_dir)
   else:
     evaluate.evaluate(FLAGS.workdir, FLAGS.nll_num_samples, FLAGS.source_dir, overrides)
 

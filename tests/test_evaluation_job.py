@@ -50,6 +50,28 @@ def test_eval_overrides_choose_metrics_and_rerun_only_on_change(gan_run, tmp_pat
     assert json.load(f)['kid_subsets'] == 5
 
 
+@pytest.mark.slow  # trains a smoke run
+def test_a_curve_in_its_own_evals_dir_leaves_the_runs_evaluation_alone(gan_run, tmp_path):
+  """--evals_dir: a curve over training at other settings (here fewer KID subsets) goes to its
+  own folder, resumes there, and neither eval.json nor evals/ change."""
+  workdir = _copy(gan_run, tmp_path)
+  own = evaluate.evaluate(workdir)
+  with open(os.path.join(workdir, 'eval.json')) as f:
+    before = f.read()
+  with open(evaluate.step_eval_path(workdir, own['step'])) as f:
+    before_step = f.read()
+  curve = str(tmp_path / 'curve')
+  assert evaluate.evaluate_all(workdir, eval_overrides={'kid_subsets': 5}, evals_dir=curve) == [2, 4]
+  assert evaluate.evaluate_all(workdir, eval_overrides={'kid_subsets': 5}, evals_dir=curve) == []
+  for step in (2, 4):
+    with open(evaluate.step_eval_path(workdir, step, curve)) as f:
+      assert json.load(f)['kid_subsets'] == 5
+  with open(os.path.join(workdir, 'eval.json')) as f:
+    assert f.read() == before
+  with open(evaluate.step_eval_path(workdir, own['step'])) as f:
+    assert f.read() == before_step
+
+
 def _fid_by_hand(real_features, fake_features):
   mu1, mu2 = real_features.mean(0), fake_features.mean(0)
   s1, s2 = np.cov(real_features, rowvar=False), np.cov(fake_features, rowvar=False)

@@ -164,6 +164,14 @@ def test_evaluate_refuses_an_override_it_does_not_take_in_one_line(override, nee
   assert os.listdir(tmp_path) == []
 
 
+def test_evals_dir_without_all_checkpoints_is_one_line(tmp_path):
+  result = subprocess.run([sys.executable, os.path.join(REPO, 'launch', 'evaluate.py'),
+                           f'--workdir={tmp_path}', f'--evals_dir={tmp_path}/curve'],
+                          capture_output=True, text=True, timeout=120)
+  assert '--evals_dir goes with --all_checkpoints' in _one_error_line(result)
+  assert os.listdir(tmp_path) == []
+
+
 def test_read_only_workdir_is_one_line(tmp_path):
   if os.geteuid() == 0:
     pytest.skip('root writes anywhere: a read-only directory cannot be made')  # pragma: no cover

@@ -144,6 +144,9 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
                  {'step': 10, 'nll': 100.0 - (name == 'iwae') * k / 10 + seed, 'k_copy': k},
                  [{'step': 10, 'steps_per_sec': 2.0}])
         os.makedirs(os.path.join(root, run, 'checkpoints', '10'))
+        os.makedirs(os.path.join(root, run, 'evals_2000'))
+        with open(os.path.join(root, run, 'evals_2000', 'step_00000010.json'), 'w') as f:
+          json.dump({'step': 10, 'num_samples': 2000}, f)
         runs.append({'name': run, 'setting': {'method.name': name, 'method.k': k}, 'seed': seed})
   with open(os.path.join(root, 'sweep.json'), 'w') as f:
     json.dump({'swept_keys': ['method.name', 'method.k'],
@@ -157,6 +160,9 @@ def test_copied_runs_regenerate_the_same_report_with_a_line_plot(tmp_path):
   copy = str(tmp_path / 'copy')
   report.copy_runs(root, os.path.join(copy, 'runs'))
   assert not os.path.exists(os.path.join(copy, 'runs', 'name=vae,k=1,seed=0', 'checkpoints'))
+  with open(os.path.join(copy, 'runs', 'name=vae,k=1,seed=0', 'evals_2000',
+                         'step_00000010.json')) as f:
+    assert json.load(f) == {'step': 10, 'num_samples': 2000}  # the curves' evaluations travel
   report.write_report(os.path.join(copy, 'runs'), copy)
   for name in ('results.csv', 'summary.csv', 'table.md'):
     assert open(os.path.join(first, name)).read() == open(os.path.join(copy, name)).read()
@@ -204,3 +210,16 @@ def test_no_cost_figure_unless_the_sweep_asks(sweep_root, tmp_path):
   report.write_report(root, out)
   assert not os.path.exists(os.path.join(out, 'cost_quality.png'))
   assert not os.path.exists(os.path.join(out, 'cost.csv'))
+
+
+def test_a_run_evaluated_before_its_last_step_says_so(tmp_path):
+  """A run stopped at a checkpoint and scored there (a long CPU run, evaluated at its half) is
+  not reported as finished: its status names it, and `step` keeps the step it was scored at."""
+  root = str(tmp_path / 'root')
+  for name, step in (('halfway', 500), ('finished', 1000)):
+    make_run(root, name, {'seed': 0, 'method': {'name': name}, 'train': {'num_steps': 1000}},
+             {'step': step, 'fid': 10.0}, [{'step': step, 'steps_per_sec': 5.0}])
+  rows, _, _ = report.collect(root)
+  status = {r['run']: (r['status'], r['step']) for r in rows}
+  assert status == {'halfway': ('evaluated before its last step', 500),
+                    'finished': ('evaluated', 1000)}

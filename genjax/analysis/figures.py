@@ -2,6 +2,8 @@
 matplotlib figure and a dict of the numbers it shows, which launch/plot.py saves beside it.
 
   curves         training curves of one or more runs; seed bands where runs differ only by seed
+  eval_curves    FID / KID / precision / recall over training, from the saved evaluations of
+                 launch/evaluate.py --all_checkpoints (one line per run and evaluation folder)
   progress       samples from the same latents at every kept checkpoint
   interpolation  linear and spherical paths between prior latents; VAE/IWAE: between the codes of
                  two test images
@@ -85,6 +87,58 @@ def curves(runs, keys=None):
     ax.set_title(key, fontsize=9)
     ax.grid(alpha=0.3)
   axes[0, 0].legend(fontsize=7)
+  fig.tight_layout()
+  return fig, numbers
+
+
+def evaluations(workdir):
+  """{folder: {step: result}} of the run's evaluations over training: WORKDIR/evals (the run's
+  own settings) and each WORKDIR/evals_* (launch/evaluate.py --evals_dir, e.g. fewer samples)."""
+  import os
+  found = {}
+  for folder in sorted(os.listdir(workdir)):
+    path = os.path.join(workdir, folder)
+    if not (folder == 'evals' or folder.startswith('evals_')) or not os.path.isdir(path):
+      continue
+    for name in sorted(os.listdir(path)):
+      if name.startswith('step_') and name.endswith('.json'):
+        with open(os.path.join(path, name)) as f:
+          result = json.load(f)
+        found.setdefault(folder, {})[int(result['step'])] = result
+  return found
+
+
+def eval_curves(runs, prefixes=('fid_', 'kid_', 'precision_', 'recall_')):
+  """Sample-quality metrics over training from each run's saved evaluations (evaluations()):
+  one line per run and folder, labelled with its sample count, so that a curve at 2,000 samples
+  (biased upwards for FID) is not read as the 10,000-sample result."""
+  lines = []
+  for run in runs:
+    for folder, by_step in evaluations(run.workdir).items():
+      steps = sorted(by_step)
+      samples = sorted({by_step[s].get('num_samples') for s in steps}, key=str)
+      lines.append((f'{run.name} [{folder}, {"/".join(str(n) for n in samples)} samples]',
+                    steps, [by_step[s] for s in steps]))
+  keys = [next((k for line in lines for r in line[2] for k in r if k.startswith(p)
+                and not k.endswith('_std') and isinstance(r[k], (int, float))), None)
+          for p in prefixes]
+  keys = [k for k in keys if k]
+  if not lines or not keys:
+    raise ValueError('the runs have no saved sample-quality evaluations (WORKDIR/evals*/'
+                     'step_N.json): run launch/evaluate.py --all_checkpoints first.')
+  fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.6), squeeze=False)
+  numbers = {}
+  for ax, key in zip(axes[0], keys):
+    for i, (label, steps, rows) in enumerate(lines):
+      points = [(s, r[key]) for s, r in zip(steps, rows) if isinstance(r.get(key), (int, float))]
+      if not points:
+        continue
+      ax.plot(*zip(*points), 'o-', color=f'C{i % 10}', label=label)
+      numbers[f'{label}:{key}'] = {str(s): float(v) for s, v in points}
+    ax.set_xlabel('step')
+    ax.set_title(key, fontsize=9)
+    ax.grid(alpha=0.3)
+  axes[0, 0].legend(fontsize=6)
   fig.tight_layout()
   return fig, numbers
 
@@ -309,6 +363,7 @@ def mode_collapse(runs):
 # name -> (function, takes several runs, applies(restored) or None)
 FIGURES = {
     'curves': curves,
+    'eval_curves': eval_curves,
     'progress': progress,
     'interpolation': interpolation,
     'tsne': tsne,
@@ -318,7 +373,7 @@ FIGURES = {
     'neighbors': neighbors,
     'mode_collapse': mode_collapse,
 }
-MULTI_RUN = ('curves', 'mode_collapse')
+MULTI_RUN = ('curves', 'eval_curves', 'mode_collapse')
 CHEAP = ('curves', 'progress', 'interpolation', 'traversal', 'manifold', 'mode_collapse')
 
 

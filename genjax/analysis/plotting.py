@@ -44,6 +44,9 @@ def plot(workdirs, names, out=None, step=None, fmt='png', source_dir=None):
       if 'all' in names:
         logging.warning('mode_collapse skipped: the run logged no class statistics.')
         continue
+    if name == 'eval_curves' and 'all' in names and not any(
+        figures.evaluations(run.workdir) for run in runs):
+      continue  # nothing evaluated over training yet: not a figure 'all' must draw
     logging.info('drawing %s', name)
     function = figures.FIGURES[name]
     try:

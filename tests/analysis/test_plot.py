@@ -109,3 +109,32 @@ def test_gan_figures_and_mode_collapse_keys(runs, tmp_path):
   assert numbers(out, 'neighbors')['nn_distance_ratio_samples_over_test'] > 0
   bad = launch('plot.py', f'--workdir={gan}', '--figure=nope', f'--out={out}')
   assert bad.returncode == 2 and 'unknown figure' in bad.stderr
+
+
+def test_eval_curves_reads_each_evaluation_folder_with_its_sample_count(tmp_path):
+  """eval_curves: the run's own evaluations (evals/) and a curve at fewer samples
+  (evals_2000/, launch/evaluate.py --evals_dir) drawn as separate lines, labelled with their
+  sample counts; the numbers it reports are the files' values by step."""
+  from genjax import results
+  from genjax.analysis import figures
+  run = tmp_path / 'run'
+  files = {'evals': {5000: (10000, 41.5)}, 'evals_2000': {2500: (2000, 70.25), 5000: (2000, 46.0)}}
+  for folder, by_step in files.items():
+    (run / folder).mkdir(parents=True)
+    for step, (n, fid) in by_step.items():
+      (run / folder / f'step_{step:08d}.json').write_text(json.dumps(
+          {'step': step, 'num_samples': n, 'fid_inception': fid, 'kid_inception': fid / 1000,
+           'kid_inception_std': 0.1, 'inception_score': None}))
+  (run / 'config.json').write_text(json.dumps({'seed': 0}))
+  fig, numbers = figures.eval_curves([results.load_run(str(run))])
+  assert numbers == {
+      'run [evals, 10000 samples]:fid_inception': {'5000': 41.5},
+      'run [evals, 10000 samples]:kid_inception': {'5000': 0.0415},
+      'run [evals_2000, 2000 samples]:fid_inception': {'2500': 70.25, '5000': 46.0},
+      'run [evals_2000, 2000 samples]:kid_inception': {'2500': 0.07025, '5000': 0.046}}
+  assert len(fig.axes) == 2  # FID and KID; no precision / recall in these files
+  empty = tmp_path / 'empty'
+  empty.mkdir()
+  (empty / 'config.json').write_text(json.dumps({'seed': 0}))
+  with pytest.raises(ValueError, match='no saved sample-quality evaluations'):
+    figures.eval_curves([results.load_run(str(empty))])
