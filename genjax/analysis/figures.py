@@ -83,12 +83,18 @@ def curves(runs, keys=None):
       if len(series) > 1:
         ax.fill_between(steps, values.min(0), values.max(0), color=f'C{i % 10}', alpha=0.2)
       numbers[f'{label}:{key}'] = float(values.mean(0)[-1])
+  return _over_steps(fig, axes, keys, legend_size=7), numbers
+
+
+def _over_steps(fig, axes, keys, legend_size):
+  """The finish of a row of curves over training steps, one metric per panel."""
+  for ax, key in zip(axes[0], keys):
     ax.set_xlabel('step')
     ax.set_title(key, fontsize=9)
     ax.grid(alpha=0.3)
-  axes[0, 0].legend(fontsize=7)
+  axes[0, 0].legend(fontsize=legend_size)
   fig.tight_layout()
-  return fig, numbers
+  return fig
 
 
 def evaluations(workdir):
@@ -135,12 +141,7 @@ def eval_curves(runs, prefixes=('fid_', 'kid_', 'precision_', 'recall_')):
         continue
       ax.plot(*zip(*points), 'o-', color=f'C{i % 10}', label=label)
       numbers[f'{label}:{key}'] = {str(s): float(v) for s, v in points}
-    ax.set_xlabel('step')
-    ax.set_title(key, fontsize=9)
-    ax.grid(alpha=0.3)
-  axes[0, 0].legend(fontsize=6)
-  fig.tight_layout()
-  return fig, numbers
+  return _over_steps(fig, axes, keys, legend_size=6), numbers
 
 
 # ---- samples over training -------------------------------------------------------------------
