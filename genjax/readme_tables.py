@@ -195,6 +195,51 @@ def infogan_ablation():
   return _md(['z prior', 'λ_cont', 'MI updates D\'s trunk', 'seeds', 'categorical accuracy'], rows)
 
 
+# ---- results/cifar10 ---------------------------------------------------------------------------
+
+CIFAR_METHODS = {'dcgan': 'DCGAN', 'wgan': 'WGAN (clipping)', 'wgan_gp': 'WGAN-GP'}
+
+
+def cifar10_gan():
+  """One row per method of configs/sweeps/cifar10.py: ours where evaluated (results.csv), StudioGAN's
+  FID beside it (the sweep manifest's references), and the floor (real_floor.json) below."""
+  manifest = _json('cifar10', 'runs', 'sweep.json')
+  studiogan = {setting['method.name']: value
+               for setting, value in manifest['references']['studiogan_fid']}
+  rows_by_method = {}
+  for r in _csv('cifar10', 'results.csv'):
+    if r['status'].startswith('evaluated'):  # finished, or scored at an earlier checkpoint
+      rows_by_method.setdefault(r['method'], []).append(r)
+  rows, hardware = [], set()
+  for method, label in CIFAR_METHODS.items():
+    for r in rows_by_method.get(method, []):
+      hardware.add(r['hardware'])
+      steps = f"{int(r['step']):,}" + ('' if int(r['step']) == int(r['generator_steps'])
+                                       else f" of {int(r['generator_steps']):,}")
+      rows.append([label, steps, r['seed'],
+                   f"{int(float(r['num_samples'])):,}", f"{float(r['fid_inception']):.2f}",
+                   f"{float(r['kid_inception']):.4f}",
+                   *(f"{float(r[f'{m}_inception']):.3f}" for m in DISTANCES[2:]),
+                   f"{float(r['train_seconds']) / 3600:.1f}", _num(studiogan[method])])
+    if method not in rows_by_method:
+      rows.append([label, 'not yet run', '', '', '', '', '', '', '', '', '',
+                   _num(studiogan[method])])
+  floor = _json('cifar10', 'real_floor.json')
+  rows.append(['floor: real training images', '', '', f"{floor['num_samples']:,}",
+               *_distances(floor, 'inception'), '', ''])
+  return _md(['method', 'generator steps', 'seed', 'samples', 'FID', 'KID', 'precision', 'recall',
+              'density', 'coverage', 'train h', 'StudioGAN FID'], rows) + (
+                  f'\nHardware (results.csv): {"; ".join(sorted(hardware)) or "none yet"}; '
+                  f'floor (real_floor.json): {_machine(floor["hardware"])}.\n')
+
+
+def _machine(h):
+  """A hardware dict (genjax.train.hardware()) as the report's label names it."""
+  if h.get('platform') == 'cpu':
+    return f"cpu: {h.get('cpu_model', '?')} ({h.get('cpu_count', '?')} cores)"
+  return f"{h.get('platform')}: {h.get('device_kind')} x{h.get('device_count')}"
+
+
 TABLES = {
     'iwae_mnist': ('iwae_mnist/README.md', iwae_mnist),
     'adversarial_mnist': ('adversarial/README.md', adversarial_mnist),
@@ -207,6 +252,7 @@ TABLES = {
     'infogan_curves': ('infogan_mnist/README.md', infogan_curves),
     'infogan_longer': ('infogan_mnist/README.md', infogan_longer),
     'infogan_ablation': ('infogan_mnist/README.md', infogan_ablation),
+    'cifar10_gan': ('cifar10/README.md', cifar10_gan),
 }
 
 

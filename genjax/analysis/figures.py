@@ -123,8 +123,9 @@ def eval_curves(runs, prefixes=('fid_', 'kid_', 'precision_', 'recall_')):
     for folder, by_step in evaluations(run.workdir).items():
       steps = sorted(by_step)
       samples = sorted({by_step[s].get('num_samples') for s in steps}, key=str)
-      lines.append((f'{run.name} [{folder}, {"/".join(str(n) for n in samples)} samples]',
-                    steps, [by_step[s] for s in steps]))
+      label = f'{folder}, {"/".join(str(n) for n in samples)} samples'
+      lines.append((label if len(runs) == 1 else f'{run.name}: {label}', steps,
+                    [by_step[s] for s in steps]))
   keys = [next((k for line in lines for r in line[2] for k in r if k.startswith(p)
                 and not k.endswith('_std') and isinstance(r[k], (int, float))), None)
           for p in prefixes]
@@ -141,7 +142,9 @@ def eval_curves(runs, prefixes=('fid_', 'kid_', 'precision_', 'recall_')):
         continue
       ax.plot(*zip(*points), 'o-', color=f'C{i % 10}', label=label)
       numbers[f'{label}:{key}'] = {str(s): float(v) for s, v in points}
-  return _over_steps(fig, axes, keys, legend_size=6), numbers
+  if len(runs) == 1:
+    fig.suptitle(runs[0].name, fontsize=8)
+  return _over_steps(fig, axes, keys, legend_size=7), numbers
 
 
 # ---- samples over training -------------------------------------------------------------------

@@ -128,11 +128,19 @@ def test_eval_curves_reads_each_evaluation_folder_with_its_sample_count(tmp_path
   (run / 'config.json').write_text(json.dumps({'seed': 0}))
   fig, numbers = figures.eval_curves([results.load_run(str(run))])
   assert numbers == {
-      'run [evals, 10000 samples]:fid_inception': {'5000': 41.5},
-      'run [evals, 10000 samples]:kid_inception': {'5000': 0.0415},
-      'run [evals_2000, 2000 samples]:fid_inception': {'2500': 70.25, '5000': 46.0},
-      'run [evals_2000, 2000 samples]:kid_inception': {'2500': 0.07025, '5000': 0.046}}
+      'evals, 10000 samples:fid_inception': {'5000': 41.5},
+      'evals, 10000 samples:kid_inception': {'5000': 0.0415},
+      'evals_2000, 2000 samples:fid_inception': {'2500': 70.25, '5000': 46.0},
+      'evals_2000, 2000 samples:kid_inception': {'2500': 0.07025, '5000': 0.046}}
   assert len(fig.axes) == 2  # FID and KID; no precision / recall in these files
+  other = tmp_path / 'other'
+  (other / 'evals').mkdir(parents=True)
+  (other / 'evals' / 'step_00005000.json').write_text(json.dumps(
+      {'step': 5000, 'num_samples': 10000, 'fid_inception': 60.0}))
+  (other / 'config.json').write_text(json.dumps({'seed': 1}))
+  _, both = figures.eval_curves([results.load_run(str(run)), results.load_run(str(other))])
+  assert both['other: evals, 10000 samples:fid_inception'] == {'5000': 60.0}  # runs named
+  assert both['run: evals_2000, 2000 samples:fid_inception'] == {'2500': 70.25, '5000': 46.0}
   empty = tmp_path / 'empty'
   empty.mkdir()
   (empty / 'config.json').write_text(json.dumps({'seed': 0}))
