@@ -1,7 +1,8 @@
 """Analysis figures of saved runs:
   python launch/plot.py --workdir=DIR [--workdir=DIR2 ...] --figure=NAME|all [--out=DIR] [--step=N]
 
-NAME: curves, eval_curves (FID etc. over training, from launch/evaluate.py --all_checkpoints),
+NAME: curves, eval_curves (FID etc. over training, from launch/evaluate.py --all_checkpoints;
+only by name, not in `all`),
 progress, interpolation, tsne, pca, manifold (2-D latent VAE), traversal (InfoGAN),
 neighbors, mode_collapse (GANs); `all` draws every figure that applies to the run. Writes
 OUT/<figure>.png (--format=pdf for PDF) and OUT/<figure>.json with the numbers it shows; OUT

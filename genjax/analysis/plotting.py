@@ -31,7 +31,8 @@ def plot(workdirs, names, out=None, step=None, fmt='png', source_dir=None):
   restored = None
   if any(n not in figures.MULTI_RUN for n in names) or 'all' in names or 'mode_collapse' in names:
     restored = restore.restore(workdirs[0], step, source_dir)
-  wanted = list(figures.FIGURES) if 'all' in names else names
+  # 'all': the figures of the run itself; eval_curves (the saved evaluations) only by name.
+  wanted = [n for n in figures.FIGURES if n != 'eval_curves'] if 'all' in names else names
   written = []
   for name in wanted:
     if restored is not None and not figures.applies(name, restored):
@@ -44,9 +45,6 @@ def plot(workdirs, names, out=None, step=None, fmt='png', source_dir=None):
       if 'all' in names:
         logging.warning('mode_collapse skipped: the run logged no class statistics.')
         continue
-    if name == 'eval_curves' and 'all' in names and not any(
-        figures.evaluations(run.workdir) for run in runs):
-      continue  # nothing evaluated over training yet: not a figure 'all' must draw
     logging.info('drawing %s', name)
     function = figures.FIGURES[name]
     try:
