@@ -216,7 +216,8 @@ def _evaluate_pending(workdir, experiment, mngr, nll_num_samples, unready, evals
     _write_json(step_eval_path(workdir, step, evals_dir), result)
     done.append(step)
   evaluated = [s for s in steps if os.path.exists(step_eval_path(workdir, s))]
-  if evaluated and not evals_dir:  # the newest checkpoint seen above, not one a running training added since
+  # The newest checkpoint seen above, not one a running training added since.
+  if evaluated and not evals_dir:
     with open(step_eval_path(workdir, evaluated[-1])) as f:
       _write_json(os.path.join(workdir, 'eval.json'), json.load(f))
   return done

@@ -201,8 +201,8 @@ CIFAR_METHODS = {'dcgan': 'DCGAN', 'wgan': 'WGAN (clipping)', 'wgan_gp': 'WGAN-G
 
 
 def cifar10_gan():
-  """One row per method of configs/sweeps/cifar10.py: ours where evaluated (results.csv), StudioGAN's
-  FID beside it (the sweep manifest's references), and the floor (real_floor.json) below."""
+  """One row per method of configs/sweeps/cifar10.py: ours where evaluated (results.csv),
+  StudioGAN's FID beside it (the sweep manifest's references), the floor (real_floor.json) below."""
   manifest = _json('cifar10', 'runs', 'sweep.json')
   studiogan = {setting['method.name']: value
                for setting, value in manifest['references']['studiogan_fid']}

@@ -329,7 +329,8 @@ def plot_cost_quality(path, rows, summary, setting_columns, metrics, label_colum
 
 def copy_runs(root, dest):
   """The small files of each run under root (config, metrics, eval, hardware, divergence, the
-  evaluations over training in evals*/; no checkpoints) and the sweep manifest, into dest: what a committed report is regenerated from."""
+  evaluations over training in evals*/; no checkpoints) and the sweep manifest, into dest: what a
+  committed report is regenerated from."""
   import shutil
   kept = ('config.json', 'metrics.jsonl', 'eval.json', 'hardware.json', 'diverged.json',
           'cost.json')

@@ -2,12 +2,11 @@
   python launch/plot.py --workdir=DIR [--workdir=DIR2 ...] --figure=NAME|all [--out=DIR] [--step=N]
 
 NAME: curves, eval_curves (FID etc. over training, from launch/evaluate.py --all_checkpoints;
-only by name, not in `all`),
-progress, interpolation, tsne, pca, manifold (2-D latent VAE), traversal (InfoGAN),
-neighbors, mode_collapse (GANs); `all` draws every figure that applies to the run. Writes
-OUT/<figure>.png (--format=pdf for PDF) and OUT/<figure>.json with the numbers it shows; OUT
-defaults to DIR/figures. curves, eval_curves and mode_collapse draw all the workdirs together; the others are
-drawn for the first.
+only by name, not in `all`), progress, interpolation, tsne, pca, manifold (2-D latent VAE),
+traversal (InfoGAN), neighbors, mode_collapse (GANs); `all` draws every figure that applies to the
+run. Writes OUT/<figure>.png (--format=pdf for PDF) and OUT/<figure>.json with the numbers it
+shows; OUT defaults to DIR/figures. curves, eval_curves and mode_collapse draw all the workdirs
+together; the others are drawn for the first.
 """
 import os
 

@@ -61,8 +61,9 @@ def test_a_curve_in_its_own_evals_dir_leaves_the_runs_evaluation_alone(gan_run, 
   with open(evaluate.step_eval_path(workdir, own['step'])) as f:
     before_step = f.read()
   curve = str(tmp_path / 'curve')
-  assert evaluate.evaluate_all(workdir, eval_overrides={'kid_subsets': 5}, evals_dir=curve) == [2, 4]
-  assert evaluate.evaluate_all(workdir, eval_overrides={'kid_subsets': 5}, evals_dir=curve) == []
+  fewer_subsets = {'kid_subsets': 5}
+  assert evaluate.evaluate_all(workdir, eval_overrides=fewer_subsets, evals_dir=curve) == [2, 4]
+  assert evaluate.evaluate_all(workdir, eval_overrides=fewer_subsets, evals_dir=curve) == []
   for step in (2, 4):
     with open(evaluate.step_eval_path(workdir, step, curve)) as f:
       assert json.load(f)['kid_subsets'] == 5

@@ -20,9 +20,11 @@ Cost on this project's 2-core CPU (results/benchmarks, idle, 2 threads): DCGAN 0
 and the Inception features at ~5 images/s: the test split's statistics once (~35 min, then
 cached in eval.cache_dir) and ~35 min per run's 10,000 samples. Checkpoints every quarter of a
 run, all kept (keep_checkpoints 5; the configs keep 3), so that
-`launch/evaluate.py --workdir=RUN --all_checkpoints --config.eval.num_samples=2000` draws the curves over training afterwards (2,000 samples per point: FID biased upwards, as the
-curves' caption must say), and `launch/plot.py --workdir=RUN --figure=progress,curves` the
-sample grids over training. The budgets are the order of magnitude the CPU allows; the papers'
+`launch/evaluate.py --workdir=RUN --all_checkpoints --config.eval.num_samples=2000
+--evals_dir=RUN/evals_2000` draws the curves over training afterwards, in their own folder so
+that eval.json keeps the 10,000-sample result (2,000 samples per point: FID biased upwards, as the
+curves' caption must say), and `launch/plot.py --workdir=RUN --figure=progress,eval_curves` the
+sample grids and the curves. The budgets are the order of magnitude the CPU allows; the papers'
 (~100k generator steps) are for a GPU.
 """
 from genjax.sweeps import Sweep
