@@ -15,7 +15,7 @@ import os
 import statistics
 import sys
 
-from genjax import results
+from genjax import report, results
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(REPO, 'results')
@@ -230,14 +230,7 @@ def cifar10_gan():
   return _md(['method', 'generator steps', 'seed', 'samples', 'FID', 'KID', 'precision', 'recall',
               'density', 'coverage', 'train h', 'StudioGAN FID'], rows) + (
                   f'\nHardware (results.csv): {"; ".join(sorted(hardware)) or "none yet"}; '
-                  f'floor (real_floor.json): {_machine(floor["hardware"])}.\n')
-
-
-def _machine(h):
-  """A hardware dict (genjax.train.hardware()) as the report's label names it."""
-  if h.get('platform') == 'cpu':
-    return f"cpu: {h.get('cpu_model', '?')} ({h.get('cpu_count', '?')} cores)"
-  return f"{h.get('platform')}: {h.get('device_kind')} x{h.get('device_count')}"
+                  f'floor (real_floor.json): {report.machine_label(floor["hardware"])}.\n')
 
 
 TABLES = {

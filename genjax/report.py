@@ -53,14 +53,16 @@ def hardware_label(run):
     return 'unknown'
   with open(path) as f:
     entries = json.load(f)
-  labels = []
-  for h in entries if isinstance(entries, list) else [entries]:
-    if h.get('platform') == 'cpu':
-      threads = '1 XLA thread' if h.get('single_thread_xla') else 'all cores'
-      labels.append(f'cpu: {h.get("cpu_model", "?")} ({h.get("cpu_count", "?")} cores), {threads}')
-    else:
-      labels.append(f'{h.get("platform")}: {h.get("device_kind")} x{h.get("device_count")}')
+  labels = [machine_label(h) for h in (entries if isinstance(entries, list) else [entries])]
   return ' + '.join(dict.fromkeys(labels))
+
+
+def machine_label(h):
+  """One genjax.train.hardware() dict as the report's hardware column names it."""
+  if h.get('platform') == 'cpu':
+    threads = '1 XLA thread' if h.get('single_thread_xla') else 'all cores'
+    return f'cpu: {h.get("cpu_model", "?")} ({h.get("cpu_count", "?")} cores), {threads}'
+  return f'{h.get("platform")}: {h.get("device_kind")} x{h.get("device_count")}'
 
 
 def collect(root):
@@ -343,13 +345,11 @@ def copy_runs(root, dest):
     for name in kept:
       if os.path.isfile(os.path.join(run.workdir, name)):
         shutil.copy2(os.path.join(run.workdir, name), os.path.join(target, name))
-    for folder in os.listdir(run.workdir):  # evaluations over training (eval_curves figure)
-      if folder == 'evals' or folder.startswith('evals_'):
-        source = os.path.join(run.workdir, folder)
-        for name in (os.listdir(source) if os.path.isdir(source) else []):
-          if name.startswith('step_') and name.endswith('.json'):
-            os.makedirs(os.path.join(target, folder), exist_ok=True)
-            shutil.copy2(os.path.join(source, name), os.path.join(target, folder, name))
+    # The evaluations over training (the eval_curves figure).
+    for folder, paths in results.evaluation_files(run.workdir).items():
+      os.makedirs(os.path.join(target, folder), exist_ok=True)
+      for path in paths:
+        shutil.copy2(path, os.path.join(target, folder, os.path.basename(path)))
 
 
 def plot_curves(path, root, curves, rows, setting_columns):

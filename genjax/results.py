@@ -87,6 +87,19 @@ def read_metrics(path):
   return rows
 
 
+def evaluation_files(workdir):
+  """{folder: [path, ...]} of a run's evaluations over training, oldest step first: WORKDIR/evals
+  (launch/evaluate.py with the run's own settings) and each WORKDIR/evals_* (--evals_dir)."""
+  found = {}
+  for folder in sorted(os.listdir(workdir)):
+    path = os.path.join(workdir, folder)
+    if (folder == 'evals' or folder.startswith('evals_')) and os.path.isdir(path):
+      names = sorted(n for n in os.listdir(path) if n.startswith('step_') and n.endswith('.json'))
+      if names:
+        found[folder] = [os.path.join(path, n) for n in names]
+  return found
+
+
 def load_run(workdir):
   """The Run saved in `workdir` (a launch/train.py workdir or a committed copy of one)."""
   config_path = os.path.join(workdir, 'config.json')

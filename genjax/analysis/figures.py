@@ -20,6 +20,7 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
+from genjax import results
 from genjax.analysis import collapse, embed, latent
 from genjax.configs_check import flat_dict
 
@@ -100,17 +101,12 @@ def _over_steps(fig, axes, keys, legend_size):
 def evaluations(workdir):
   """{folder: {step: result}} of the run's evaluations over training: WORKDIR/evals (the run's
   own settings) and each WORKDIR/evals_* (launch/evaluate.py --evals_dir, e.g. fewer samples)."""
-  import os
   found = {}
-  for folder in sorted(os.listdir(workdir)):
-    path = os.path.join(workdir, folder)
-    if not (folder == 'evals' or folder.startswith('evals_')) or not os.path.isdir(path):
-      continue
-    for name in sorted(os.listdir(path)):
-      if name.startswith('step_') and name.endswith('.json'):
-        with open(os.path.join(path, name)) as f:
-          result = json.load(f)
-        found.setdefault(folder, {})[int(result['step'])] = result
+  for folder, paths in results.evaluation_files(workdir).items():
+    for path in paths:
+      with open(path) as f:
+        result = json.load(f)
+      found.setdefault(folder, {})[int(result['step'])] = result
   return found
 
 
