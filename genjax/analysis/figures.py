@@ -14,6 +14,7 @@ matplotlib figure and a dict of the numbers it shows, which launch/plot.py saves
   mode_collapse  the class histogram's entropy, coverage and largest share over training
 """
 import json
+import re
 import textwrap
 
 import jax
@@ -45,6 +46,22 @@ def _image_grid(ax, images, cols, title=None):
   ax.set_yticks([])
   if title:
     ax.set_title(title, fontsize=9)
+
+
+def _fit(text, fig, fontsize):
+  """`text` broken into lines that fit `fig`'s width at `fontsize` (a run's name breaks after its
+  commas, other text at spaces), so that a long run name is not clipped at the figure's edges."""
+  width = max(20, int(0.95 * fig.get_figwidth() * 72 / (0.7 * fontsize)))  # ~0.7 em a character
+  lines = []
+  for paragraph in text.split('\n'):
+    line = ''
+    for word in re.split(r'(?<=[, ])', paragraph):
+      if line and len(line) + len(word.rstrip()) > width:
+        lines.append(line.rstrip())
+        line = ''
+      line += word
+    lines.append(line.rstrip())
+  return '\n'.join(lines)
 
 
 def _feature_network(restored):
@@ -156,7 +173,8 @@ def progress(restored, num=10):
   h = rows[0].shape[1] + 1
   ax.set_yticks([i * h + h / 2 for i in range(len(steps))])
   ax.set_yticklabels([f'step {s}' for s in steps], fontsize=8)
-  ax.set_title(f'{restored.run.name}: fixed latents at each checkpoint', fontsize=9)
+  ax.set_title(_fit(f'{restored.run.name}: fixed latents at each checkpoint', fig, 9),
+               fontsize=9)
   fig.tight_layout()
   return fig, {'steps': steps}
 
@@ -188,7 +206,8 @@ def interpolation(restored, pairs=3, num=10):
   h = rows[0].shape[1] + 1
   ax.set_yticks([i * h + h / 2 for i in range(len(rows))])
   ax.set_yticklabels(labels, fontsize=8)
-  ax.set_title(f'{restored.run.name} (step {restored.step}): latent interpolations', fontsize=9)
+  ax.set_title(_fit(f'{restored.run.name} (step {restored.step}): latent interpolations', fig, 9),
+               fontsize=9)
   fig.tight_layout()
   return fig, numbers
 
@@ -324,8 +343,9 @@ def neighbors(restored, num_queries=8, k=5, num_train=10000, num_samples=1000):
   rows = [np.concatenate([samples[i:i + 1], train[sample_idx[i]]]) for i in range(num_queries)]
   fig, ax = plt.subplots(figsize=((k + 1) * 0.8, num_queries * 0.8 + 0.8))
   _image_grid(ax, np.concatenate(rows), k + 1)
-  ax.set_title(f'{restored.run.name}: sample | its {k} nearest of {len(train)} training images\n'
-               f'median NN distance, samples / test images: {ratio:.2f}', fontsize=8)
+  ax.set_title(_fit(f'{restored.run.name}: sample | its {k} nearest of {len(train)} training '
+                    f'images\nmedian NN distance, samples / test images: {ratio:.2f}', fig, 8),
+               fontsize=8)
   fig.tight_layout()
   return fig, {'nn_distance_ratio_samples_over_test': ratio,
                'median_nn_distance_samples': float(np.median(sample_dist[:, 0])),

@@ -146,3 +146,25 @@ def test_eval_curves_reads_each_evaluation_folder_with_its_sample_count(tmp_path
   (empty / 'config.json').write_text(json.dumps({'seed': 0}))
   with pytest.raises(ValueError, match='no saved sample-quality evaluations'):
     figures.eval_curves([results.load_run(str(empty))])
+
+
+def test_a_long_run_name_fits_the_figure_it_titles():
+  """A sweep's run name (~100 characters) was clipped at both edges of progress.png's 7-inch
+  title; broken after its commas it fits: the rendered title lies inside the figure, and every
+  part of the name is still there, in order."""
+  import matplotlib.pyplot as plt
+  from genjax.analysis import figures
+  name = ('name=dcgan,num_steps=10000,eval_every=2500,checkpoint_every=2500,keep_checkpoints=5,'
+          'seed=0')
+  text = f'{name}: fixed latents at each checkpoint'
+  for fontsize in (8, 9):
+    fig, ax = plt.subplots(figsize=(7, 2))
+    fitted = figures._fit(text, fig, fontsize)
+    assert ''.join(fitted.split()) == ''.join(text.split()) and fitted.count('\n') >= 1
+    fig.canvas.draw()
+    box = ax.set_title(fitted, fontsize=fontsize).get_window_extent(fig.canvas.get_renderer())
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.width, (fontsize, box)
+    unfitted = ax.set_title(text, fontsize=fontsize).get_window_extent(fig.canvas.get_renderer())
+    assert unfitted.width > fig.bbox.width  # the failure the test is about
+    plt.close(fig)
+  assert figures._fit('short title', plt.figure(figsize=(7, 2)), 9) == 'short title'
