@@ -27,3 +27,13 @@ class TrainingDiverged(GenjaxError):
 
 class WorkdirError(GenjaxError):
   """A workdir that cannot be written, or that another process is writing."""
+
+
+class TrainingStopped(GenjaxError):
+  """A training stopped on request (SIGTERM, SIGHUP, Ctrl-C) after saving a checkpoint at the
+  step it had reached; the launchers print it as one `stopped:` line and exit with 128 + the
+  signal's number, as a process killed by it would."""
+
+  def __init__(self, message, signum):
+    super().__init__(message)
+    self.signum = signum

@@ -8,6 +8,9 @@ import contextlib
 import errno
 import json
 import os
+import signal
+import sys
+import threading
 import time
 
 import jax
@@ -18,7 +21,7 @@ from absl import logging
 from genjax import checkpoints, experiments, parallel, results
 from genjax import workdir as workdir_lib
 from genjax.configs_check import check_resumable, flat_dict, validate_config, write_config
-from genjax.errors import GenjaxError, TrainingDiverged, WorkdirError
+from genjax.errors import GenjaxError, TrainingDiverged, TrainingStopped, WorkdirError
 from genjax.metric_logging import Progress, Writers
 
 
@@ -201,6 +204,52 @@ def _peer_failed(workdir, mngr, step, error):
       'same command to resume from it.')
 
 
+class _StopRequests:
+  """SIGTERM (a scheduler's or a sweep's stop), SIGHUP (the launcher died:
+  workdir.stop_with_parent) and SIGINT (Ctrl-C) during the loop of a one-process run: the step
+  running finishes, a checkpoint is saved at it and the run stops with one line that says so.
+  Rerunning the command resumes there, so no step is lost (the default: everything since the last
+  scheduled checkpoint). The checkpoint is one like the scheduled ones (it counts towards
+  keep_checkpoints). A second Ctrl-C stops at once, keeping the last saved checkpoint; more
+  SIGTERMs or SIGHUPs (a sweep stopping: SIGTERM, then SIGHUP as it exits) wait for the save. A
+  signal this process ignores (nohup's SIGHUP) stays ignored. Multi-process runs keep the
+  defaults: a save is collective, one process cannot make it alone."""
+
+  NAMES = ('SIGTERM', 'SIGHUP', 'SIGINT')
+
+  def __init__(self, mngr):
+    self.mngr = mngr
+    self.received = None  # the first signal's number
+    self.interrupted = False  # a Ctrl-C came: a second one stops at once
+    self.previous = {}
+
+  def __enter__(self):
+    if jax.process_count() == 1 and threading.current_thread() is threading.main_thread():
+      for name in self.NAMES:
+        number = getattr(signal, name)
+        if signal.getsignal(number) != signal.SIG_IGN:
+          self.previous[number] = signal.signal(number, self._note)
+    return self
+
+  def _note(self, signum, frame):
+    del frame
+    if signum == signal.SIGINT and self.interrupted:
+      last = self.mngr.latest_step()
+      print(f'stopped: a second Ctrl-C stopped training at once; the last checkpoint is '
+            f'{"step %s" % last if last is not None else "none"} in {self.mngr.directory}. '
+            'Rerun the same command to resume from it.', file=sys.stderr, flush=True)
+      os._exit(128 + signum)
+    self.interrupted = self.interrupted or signum == signal.SIGINT
+    if self.received is None:  # later SIGTERMs and SIGHUPs: the same request
+      self.received = signum
+      logging.warning('%s: stopping after this step, with a checkpoint at it.',
+                      signal.Signals(signum).name)
+
+  def __exit__(self, *exc):
+    for number, handler in self.previous.items():
+      signal.signal(number, handler)
+
+
 class _NoWriters:
   """What a process other than 0 writes: nothing."""
 
@@ -284,41 +333,50 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
     means = values.mean(axis=0)  # [names, S]
     return [{n: float(means[j, i]) for j, n in enumerate(names)} for i in range(means.shape[1])]
 
-  t_start = time.monotonic()
-  for step in range(start, num_steps):
-    state, metrics = train_step(state, experiment.batch(step), train_key)
-    if serialize:
-      jax.block_until_ready(state)
-    done = position['step'] = step + 1
-    window.append((done, metrics))
-    if step == start:  # compiled and running: say so at once (console only)
-      jax.block_until_ready(metrics)
-      logging.info('step %d/%d  first step of this process done (compilation included) in %.1f s',
-                   done, num_steps, time.monotonic() - t_start)
-    is_last = done == num_steps
-    if done % config.train.log_every == 0 or is_last:
-      per_seed = flush()
-      speed = progress.update(done)
-      for scalars in per_seed:
-        scalars['epoch'] = done / experiment.steps_per_epoch
-      write_rows(done, per_seed, speed)
-      logging.info('step %d/%d  %s  %.1f steps/s  ETA %.0f s', done, num_steps,
-                   '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())
-                             if k != 'epoch'),
-                   speed['steps_per_sec'], speed['eta_seconds'])
-    if lead and (done % config.train.eval_every == 0 or is_last):
-      t0 = time.monotonic()
-      local = _local_copy(state)
-      scalars = experiment.quick_eval(local, done)
-      per_seed = scalars if seeds is not None else [scalars]
-      write_rows(done, per_seed)
-      experiment.save_figures(local, done, workdir)
-      logging.info('step %d  %s  (%.1f s)', done,
-                   '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())),
-                   time.monotonic() - t0)
-    if done % config.train.checkpoint_every == 0 or is_last:
-      flush()
-      checkpoints.save(mngr, state)
+  with _StopRequests(mngr) as stop:
+    t_start = time.monotonic()
+    for step in range(start, num_steps):
+      state, metrics = train_step(state, experiment.batch(step), train_key)
+      if serialize:
+        jax.block_until_ready(state)
+      done = position['step'] = step + 1
+      window.append((done, metrics))
+      if step == start:  # compiled and running: say so at once (console only)
+        jax.block_until_ready(metrics)
+        logging.info('step %d/%d  first step of this process done (compilation included) in %.1f s',
+                     done, num_steps, time.monotonic() - t_start)
+      is_last = done == num_steps
+      stopping = stop.received is not None and not is_last
+      if done % config.train.log_every == 0 or is_last or stopping:
+        per_seed = flush()
+        speed = progress.update(done)
+        for scalars in per_seed:
+          scalars['epoch'] = done / experiment.steps_per_epoch
+        write_rows(done, per_seed, speed)
+        logging.info('step %d/%d  %s  %.1f steps/s  ETA %.0f s', done, num_steps,
+                     '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())
+                               if k != 'epoch'),
+                     speed['steps_per_sec'], speed['eta_seconds'])
+      if lead and (done % config.train.eval_every == 0 or is_last):
+        t0 = time.monotonic()
+        local = _local_copy(state)
+        scalars = experiment.quick_eval(local, done)
+        per_seed = scalars if seeds is not None else [scalars]
+        write_rows(done, per_seed)
+        experiment.save_figures(local, done, workdir)
+        logging.info('step %d  %s  (%.1f s)', done,
+                     '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())),
+                     time.monotonic() - t0)
+      if done % config.train.checkpoint_every == 0 or is_last or stopping:
+        flush()
+        checkpoints.save(mngr, state)
+      if stopping:
+        mngr.wait_until_finished()
+        writers.close()
+        raise TrainingStopped(
+            f'{signal.Signals(stop.received).name} at step {done} of {num_steps}: a checkpoint '
+            f'was saved at step {done} in {mngr.directory}. Rerun the same command to resume '
+            'from it.', stop.received)
   mngr.wait_until_finished()
   writers.close()
   return state

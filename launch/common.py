@@ -38,7 +38,7 @@ def run_main(main):
   """absl's app.run, with genjax's user errors printed as one line instead of a traceback."""
   from absl import app
 
-  from genjax.errors import GenjaxError
+  from genjax.errors import GenjaxError, TrainingStopped
 
   def guarded(argv):
     import logging
@@ -50,6 +50,11 @@ def run_main(main):
     logging.getLogger('asyncio').setLevel(logging.CRITICAL)
     try:
       main(argv)
+    except TrainingStopped as e:  # on request, with a checkpoint: not an error
+      print(f'stopped: {e}', file=sys.stderr)
+      sys.stderr.flush()
+      sys.stdout.flush()
+      os._exit(128 + e.signum)
     except GenjaxError as e:
       print(f'error: {e}', file=sys.stderr)
       sys.stderr.flush()
@@ -111,5 +116,7 @@ def _parse_flags(argv):
     print(f'error: the config could not be built: {type(e).__name__}: {e}', file=sys.stderr)
   except (SyntaxError, ImportError, NameError) as e:  # a broken config file
     where = f' ({e.filename}, line {e.lineno})' if isinstance(e, SyntaxError) else ''
-    print(f'error: the config file could not be loaded: {type(e).__name__}: {e.msg if isinstance(e, SyntaxError) else e}{where}', file=sys.stderr)
+    detail = e.msg if isinstance(e, SyntaxError) else e
+    print(f'error: the config file could not be loaded: {type(e).__name__}: {detail}{where}',
+          file=sys.stderr)
   sys.exit(2)

@@ -63,13 +63,19 @@ def test_train_writes_logs_checkpoints_and_grids(straight_run):
   assert any(f.startswith('events.out.tfevents') for f in os.listdir(straight_run))
 
 
-def test_resume_after_sigkill_equals_straight_run(straight_run, tmp_path, mnist_dir, tfds_dir):
-  workdir = str(tmp_path / 'killed')
+def start_until_first_checkpoint(workdir, mnist_dir, tfds_dir):
+  """The smoke run started in the background, returned once its step-100 checkpoint exists."""
   proc = train(workdir, mnist_dir, tfds_dir, wait=False)
   first = os.path.join(workdir, 'checkpoints', '100')
   deadline = time.time() + 300
   while not os.path.isdir(first) and proc.poll() is None and time.time() < deadline:
     time.sleep(0.02)
+  return proc
+
+
+def test_resume_after_sigkill_equals_straight_run(straight_run, tmp_path, mnist_dir, tfds_dir):
+  workdir = str(tmp_path / 'killed')
+  proc = start_until_first_checkpoint(workdir, mnist_dir, tfds_dir)
   proc.send_signal(signal.SIGKILL)
   proc.wait()
   assert proc.returncode == -signal.SIGKILL, 'the run ended before it could be killed'
@@ -77,6 +83,35 @@ def test_resume_after_sigkill_equals_straight_run(straight_run, tmp_path, mnist_
   resumed = train(workdir, mnist_dir, tfds_dir)
   assert resumed.returncode == 0, resumed.stderr
   assert rows(workdir) == rows(straight_run)
+  a, b = final_params(workdir), final_params(straight_run)
+  for x, y in zip(jax_leaves(a), jax_leaves(b)):
+    np.testing.assert_array_equal(x, y)
+
+
+def test_sigterm_saves_the_step_reached_and_resume_equals_straight_run(straight_run, tmp_path,
+                                                                       mnist_dir, tfds_dir):
+  """A SIGTERM (a scheduler, a sweep stopping) mid-run: the step running finishes, a checkpoint is
+  saved at it (not only at the last scheduled one), one `stopped:` line says where, the exit
+  status is 128 + 15; rerunning resumes there and ends with the straight run's parameters and
+  evaluations, bit for bit."""
+  workdir = str(tmp_path / 'stopped')
+  proc = start_until_first_checkpoint(workdir, mnist_dir, tfds_dir)
+  time.sleep(0.3)  # a few steps past the scheduled checkpoint
+  proc.send_signal(signal.SIGTERM)
+  out = proc.communicate(timeout=120)[0].decode()
+  assert proc.returncode == 128 + signal.SIGTERM, out[-2000:]
+  stopped = [line for line in out.splitlines() if line.startswith('stopped: ')]
+  assert len(stopped) == 1 and 'Traceback' not in out, out[-2000:]
+  step = int(stopped[0].split('SIGTERM at step ')[1].split()[0])
+  assert 100 < step < 300
+  saved = sorted(int(s) for s in os.listdir(os.path.join(workdir, 'checkpoints')) if s.isdigit())
+  assert saved[-1] == step, saved  # the step reached, not the last scheduled one (100 or 200)
+  assert [r['step'] for r in rows(workdir) if 'loss' in r][-1] == step  # its partial window
+  resumed = train(workdir, mnist_dir, tfds_dir)
+  assert resumed.returncode == 0, resumed.stderr
+  assert f'Resuming from the checkpoint at step {step}' in resumed.stderr
+  evals = [r for r in rows(straight_run) if 'test/iwae_bound' in r]
+  assert [r for r in rows(workdir) if 'test/iwae_bound' in r] == evals
   a, b = final_params(workdir), final_params(straight_run)
   for x, y in zip(jax_leaves(a), jax_leaves(b)):
     np.testing.assert_array_equal(x, y)
