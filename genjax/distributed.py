@@ -169,8 +169,10 @@ def run_supervised(process_id=None, num_processes=None):
   import subprocess
   import sys
   env = dict(os.environ, GENJAX_SUPERVISED='1')
+  # Its own session: a terminal's Ctrl-C reaches it once, forwarded below, not also directly
+  # (two SIGINTs would read as a second Ctrl-C: a stop without the save, genjax/train.py).
   child = subprocess.Popen([sys.executable, *sys.argv], env=env, stderr=subprocess.PIPE,
-                           text=True, errors='replace', bufsize=1)
+                           text=True, errors='replace', bufsize=1, start_new_session=True)
   for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(sig, lambda s, _, c=child: c.send_signal(s))
   fatal, held = None, []

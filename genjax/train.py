@@ -204,13 +204,43 @@ def _peer_failed(workdir, mngr, step, error):
       'same command to resume from it.')
 
 
+PENDING_NAME = 'stop_window.json'  # a stop's metrics since the last logged row
+
+
+def _save_pending(workdir, step, window):
+  """The per-step metrics of the window a stop interrupted, as float64 host values (JSON keeps
+  them exactly), so that the resumed run logs the same rows as an uninterrupted one."""
+  steps, names, values = _host_window(window)
+  path = os.path.join(workdir, PENDING_NAME)
+  with open(path + '.tmp', 'w') as f:
+    json.dump({'step': step, 'steps': steps, 'names': names, 'values': values.tolist()}, f)
+  os.replace(path + '.tmp', path)
+
+
+def _load_pending(workdir, start, seeds):
+  """The window saved by a stop at `start` (the checkpoint resumed from), else []."""
+  try:
+    with open(os.path.join(workdir, PENDING_NAME)) as f:
+      pending = json.load(f)
+  except (OSError, ValueError):
+    return []
+  if pending.get('step') != start:  # from another stop, older than this checkpoint
+    return []
+  values = np.asarray(pending['values'], np.float64)  # [W, names, S]
+  return [(step, {n: (values[i, j] if seeds is not None else values[i, j, 0])
+                  for j, n in enumerate(pending['names'])})
+          for i, step in enumerate(pending['steps'])]
+
+
 class _StopRequests:
   """SIGTERM (a scheduler's or a sweep's stop), SIGHUP (the launcher died:
   workdir.stop_with_parent) and SIGINT (Ctrl-C) during the loop of a one-process run: the step
   running finishes, a checkpoint is saved at it and the run stops with one line that says so.
   Rerunning the command resumes there, so no step is lost (the default: everything since the last
-  scheduled checkpoint). The checkpoint is one like the scheduled ones (it counts towards
-  keep_checkpoints). A second Ctrl-C stops at once, keeping the last saved checkpoint; more
+  scheduled checkpoint), and the metrics of the steps since the last logged row wait in
+  WORKDIR/stop_window.json, so that the resumed run's log equals an uninterrupted run's. The
+  checkpoint is one like the scheduled ones (it counts towards keep_checkpoints); a stop during
+  the last step lets training finish and skips what follows it (--evaluate, figures). A second Ctrl-C stops at once, keeping the last saved checkpoint; more
   SIGTERMs or SIGHUPs (a sweep stopping: SIGTERM, then SIGHUP as it exits) wait for the save. A
   signal this process ignores (nohup's SIGHUP) stays ignored. Multi-process runs keep the
   defaults: a save is collective, one process cannot make it alone."""
@@ -218,7 +248,7 @@ class _StopRequests:
   NAMES = ('SIGTERM', 'SIGHUP', 'SIGINT')
 
   def __init__(self, mngr):
-    self.mngr = mngr
+    self.mngr = mngr  # for its directory
     self.received = None  # the first signal's number
     self.interrupted = False  # a Ctrl-C came: a second one stops at once
     self.previous = {}
@@ -234,11 +264,12 @@ class _StopRequests:
   def _note(self, signum, frame):
     del frame
     if signum == signal.SIGINT and self.interrupted:
-      last = self.mngr.latest_step()
-      print(f'stopped: a second Ctrl-C stopped training at once; the last checkpoint is '
-            f'{"step %s" % last if last is not None else "none"} in {self.mngr.directory}. '
-            'Rerun the same command to resume from it.', file=sys.stderr, flush=True)
-      os._exit(128 + signum)
+      try:  # a save may be half written: the restore skips it for the newest intact one
+        print(f'stopped: a second Ctrl-C stopped training at once; the rerun of the same '
+              f'command resumes from the newest complete checkpoint in {self.mngr.directory}.',
+              file=sys.stderr, flush=True)
+      finally:
+        os._exit(128 + signum)
     self.interrupted = self.interrupted or signum == signal.SIGINT
     if self.received is None:  # later SIGTERMs and SIGHUPs: the same request
       self.received = signum
@@ -296,7 +327,7 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
       record_cost(workdir, train_step)
   serialize = _serialize_steps()
   progress = Progress(start, num_steps)
-  window = []
+  window = _load_pending(workdir, start, seeds)
 
   def write_rows(step, per_seed, extra=None):
     """One metrics row, or one per seed (with its `seed`) for a SeedStack."""
@@ -347,7 +378,7 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
                      done, num_steps, time.monotonic() - t_start)
       is_last = done == num_steps
       stopping = stop.received is not None and not is_last
-      if done % config.train.log_every == 0 or is_last or stopping:
+      if done % config.train.log_every == 0 or is_last:
         per_seed = flush()
         speed = progress.update(done)
         for scalars in per_seed:
@@ -368,15 +399,26 @@ def _train(config, workdir, experiment, mngr, state, mesh, position):
                      '  '.join(f'{k} {v:.4g}' for k, v in sorted(per_seed[0].items())),
                      time.monotonic() - t0)
       if done % config.train.checkpoint_every == 0 or is_last or stopping:
-        flush()
+        pending = list(window) if stopping and window else None
+        flush()  # a non-finite metric stops here, before the save
         checkpoints.save(mngr, state)
+        if lead and pending:
+          _save_pending(workdir, done, pending)
+        elif lead and os.path.exists(os.path.join(workdir, PENDING_NAME)):
+          os.remove(os.path.join(workdir, PENDING_NAME))  # logged by now
       if stopping:
-        mngr.wait_until_finished()
-        writers.close()
-        raise TrainingStopped(
-            f'{signal.Signals(stop.received).name} at step {done} of {num_steps}: a checkpoint '
-            f'was saved at step {done} in {mngr.directory}. Rerun the same command to resume '
-            'from it.', stop.received)
-  mngr.wait_until_finished()
-  writers.close()
+        break
+    mngr.wait_until_finished()  # inside: a signal during the last save waits for it
+    writers.close()
+  if stop.received is not None:
+    name = signal.Signals(stop.received).name
+    step = position['step']
+    if step < num_steps:
+      raise TrainingStopped(
+          f'{name} at step {step} of {num_steps}: a checkpoint was saved at step {step} in '
+          f'{mngr.directory}. Rerun the same command to resume from it.', stop.received)
+    raise TrainingStopped(
+        f'{name} during the last step: training finished ({num_steps} steps, checkpoint saved in '
+        f'{mngr.directory}) but nothing after it ran (evaluation, figures). Rerun the same '
+        'command to do them.', stop.received)
   return state

@@ -51,9 +51,12 @@ def run_main(main):
     try:
       main(argv)
     except TrainingStopped as e:  # on request, with a checkpoint: not an error
-      print(f'stopped: {e}', file=sys.stderr)
-      sys.stderr.flush()
-      sys.stdout.flush()
+      try:  # a closed terminal (its SIGHUP) can no longer be written to
+        print(f'stopped: {e}', file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+      except OSError:
+        pass
       os._exit(128 + e.signum)
     except GenjaxError as e:
       print(f'error: {e}', file=sys.stderr)

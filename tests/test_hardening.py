@@ -522,3 +522,22 @@ def test_multi_process_flags_are_all_or_none():
                      (('host', 2, 0), 'HOST:PORT')]:
     with pytest.raises(ConfigError, match=words):
       distributed.requested(False, *bad)
+
+
+def test_a_stops_unlogged_window_comes_back_exactly(tmp_path):
+  """The metrics a stop saves (stop_window.json) come back as the same float64 values, one seed
+  (scalars) or a SeedStack's ([S] vectors), and only for the checkpoint they were saved with."""
+  import jax.numpy as jnp
+  from genjax import train
+  rng = np.random.default_rng(0)
+  for seeds, shape in ((None, ()), ((0, 1, 2), (3,))):
+    window = [(s, {'loss': jnp.asarray(rng.normal(size=shape), jnp.float32),
+                   'acc': jnp.asarray(rng.uniform(size=shape), jnp.float32)})
+              for s in (101, 102, 103)]
+    train._save_pending(str(tmp_path), 103, window)
+    back = train._load_pending(str(tmp_path), 103, seeds)
+    steps, names, values = train._host_window(window)
+    assert [s for s, _ in back] == steps
+    np.testing.assert_array_equal(train._host_window(back)[2], values)
+    assert values.dtype == np.float64 and values[0, 0, 0] == float(window[0][1]['acc'].ravel()[0])
+    assert train._load_pending(str(tmp_path), 100, seeds) == []  # another checkpoint's
